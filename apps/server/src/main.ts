@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { join } from "node:path"
+import { createConsoleLogger, createSyncServer } from "@tandem/server"
+import { createNodeServer } from "@tandem/server/node"
+import { createSqliteStore } from "@tandem/storage-sqlite"
+import { ConfigError, readConfig } from "./config.js"
+
+async function main(): Promise<void> {
+  const config = readConfig(process.env, process.cwd())
+  const logger = createConsoleLogger()
+  const dbPath = join(config.dataDir, "tandem.db")
+  const store = createSqliteStore({ path: dbPath, synchronous: config.sqliteSync })
+  const sync = createSyncServer({ store, logger })
+  const server = createNodeServer({ sync })
+  const address = await server.listen(config.port, config.host)
+
+  const shown = config.host.includes(":") ? `[${config.host}]` : config.host
+  console.log(`Tandem listening on http://${shown}:${address.port} (sync at ws://${shown}:${address.port}/sync/<doc>), data in ${dbPath}`)
+
+  let stopping = false
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    logger.info("stopping", { signal })
+    server
+      .close()
+      .then(() => store.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error("shutdown failed", { error })
+          process.exit(1)
+        },
+      )
+  }
+  process.on("SIGINT", stop)
+  process.on("SIGTERM", stop)
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? `tandem: ${error.message}` : error)
+  process.exit(error instanceof ConfigError ? 2 : 1)
+})

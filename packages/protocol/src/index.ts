@@ -1,0 +1,19 @@
+export { CloseCode } from "./close-code.js"
+export { ProtocolError, type ProtocolErrorCode } from "./protocol-error.js"
+export { isValidDocName, parseDocName, maxDocNameLength } from "./doc-name.js"
+export {
+  Tag,
+  SyncTag,
+  AuthTag,
+  type AwarenessEntry,
+  type Message,
+  type MessageType,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+  encodeAwareness,
+  encodeQueryAwareness,
+  encodePermissionDenied,
+  validateUpdate,
+  decodeMessages,
+} from "./message.js"

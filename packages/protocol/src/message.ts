@@ -1,0 +1,189 @@
+import * as decoding from "lib0/decoding"
+import * as encoding from "lib0/encoding"
+import * as Y from "yjs"
+import { ProtocolError } from "./protocol-error.js"
+
+/** Outer message tags of the y-websocket protocol. */
+export const Tag = { Sync: 0, Awareness: 1, Auth: 2, QueryAwareness: 3 } as const
+
+/** Inner tags of a sync message (y-protocols/sync). */
+export const SyncTag = { Step1: 0, Step2: 1, Update: 2 } as const
+
+/** Inner tags of an auth message (y-protocols/auth). */
+export const AuthTag = { PermissionDenied: 0 } as const
+
+/** One client's entry in an awareness update. `state` is `null` when the client left. */
+export interface AwarenessEntry {
+  readonly clientId: number
+  readonly clock: number
+  readonly state: unknown
+}
+
+/**
+ * A decoded y-websocket message. The same grammar runs in both directions; which side sends
+ * which message is described in PROTOCOL.md.
+ */
+export type Message =
+  | { readonly type: "sync-step-1"; readonly stateVector: Uint8Array }
+  | { readonly type: "sync-step-2"; readonly update: Uint8Array }
+  | { readonly type: "update"; readonly update: Uint8Array }
+  | { readonly type: "awareness"; readonly update: Uint8Array; readonly entries: readonly AwarenessEntry[] }
+  | { readonly type: "query-awareness" }
+  | { readonly type: "permission-denied"; readonly reason: string }
+
+/** The `type` of a {@link Message}. */
+export type MessageType = Message["type"]
+
+function encodeWith(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder()
+  write(encoder)
+  return encoding.toUint8Array(encoder)
+}
+
+/** `syncStep1(sv) := varUint(0) • varUint(0) • varByteArray(sv)` */
+export function encodeSyncStep1(stateVector: Uint8Array): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeVarUint(e, Tag.Sync)
+    encoding.writeVarUint(e, SyncTag.Step1)
+    encoding.writeVarUint8Array(e, stateVector)
+  })
+}
+
+/** `syncStep2(u) := varUint(0) • varUint(1) • varByteArray(u)` */
+export function encodeSyncStep2(update: Uint8Array): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeVarUint(e, Tag.Sync)
+    encoding.writeVarUint(e, SyncTag.Step2)
+    encoding.writeVarUint8Array(e, update)
+  })
+}
+
+/** `update(u) := varUint(0) • varUint(2) • varByteArray(u)` */
+export function encodeUpdate(update: Uint8Array): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeVarUint(e, Tag.Sync)
+    encoding.writeVarUint(e, SyncTag.Update)
+    encoding.writeVarUint8Array(e, update)
+  })
+}
+
+/** `awareness(a) := varUint(1) • varByteArray(a)`, where `a` is a y-protocols awareness update. */
+export function encodeAwareness(update: Uint8Array): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeVarUint(e, Tag.Awareness)
+    encoding.writeVarUint8Array(e, update)
+  })
+}
+
+/** `queryAwareness := varUint(3)` */
+export function encodeQueryAwareness(): Uint8Array {
+  return encodeWith((e) => encoding.writeVarUint(e, Tag.QueryAwareness))
+}
+
+/** `permissionDenied(r) := varUint(2) • varUint(0) • varString(r)` */
+export function encodePermissionDenied(reason: string): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeVarUint(e, Tag.Auth)
+    encoding.writeVarUint(e, AuthTag.PermissionDenied)
+    encoding.writeVarString(e, reason)
+  })
+}
+
+/**
+ * Checks that `update` is a Yjs (v1) update that decodes completely, without applying it
+ * anywhere. Yjs integrates the structs of an update before it reads its delete set, so an
+ * update that fails half way through would otherwise leave a document half changed.
+ *
+ * @throws {ProtocolError} with code `"malformed"`.
+ */
+export function validateUpdate(update: Uint8Array): void {
+  try {
+    Y.decodeUpdate(update)
+  } catch (cause) {
+    throw new ProtocolError("malformed", "update does not decode", { cause })
+  }
+}
+
+function readStateVector(decoder: decoding.Decoder): Uint8Array {
+  const stateVector = decoding.readVarUint8Array(decoder)
+  try {
+    Y.decodeStateVector(stateVector)
+  } catch (cause) {
+    throw new ProtocolError("malformed", "state vector does not decode", { cause })
+  }
+  return stateVector
+}
+
+function readAwarenessEntries(update: Uint8Array): AwarenessEntry[] {
+  const decoder = decoding.createDecoder(update)
+  const count = decoding.readVarUint(decoder)
+  const entries: AwarenessEntry[] = []
+  for (let i = 0; i < count; i++) {
+    const clientId = decoding.readVarUint(decoder)
+    const clock = decoding.readVarUint(decoder)
+    const state: unknown = JSON.parse(decoding.readVarString(decoder))
+    entries.push({ clientId, clock, state })
+  }
+  return entries
+}
+
+function readMessage(decoder: decoding.Decoder): Message {
+  const tag = decoding.readVarUint(decoder)
+  switch (tag) {
+    case Tag.Sync: {
+      const syncTag = decoding.readVarUint(decoder)
+      switch (syncTag) {
+        case SyncTag.Step1:
+          return { type: "sync-step-1", stateVector: readStateVector(decoder) }
+        case SyncTag.Step2: {
+          const update = decoding.readVarUint8Array(decoder)
+          validateUpdate(update)
+          return { type: "sync-step-2", update }
+        }
+        case SyncTag.Update: {
+          const update = decoding.readVarUint8Array(decoder)
+          validateUpdate(update)
+          return { type: "update", update }
+        }
+        default:
+          throw new ProtocolError("unknown-message", `unknown sync message ${syncTag}`)
+      }
+    }
+    case Tag.Awareness: {
+      const update = decoding.readVarUint8Array(decoder)
+      return { type: "awareness", update, entries: readAwarenessEntries(update) }
+    }
+    case Tag.Auth: {
+      const authTag = decoding.readVarUint(decoder)
+      if (authTag !== AuthTag.PermissionDenied) {
+        throw new ProtocolError("unknown-message", `unknown auth message ${authTag}`)
+      }
+      return { type: "permission-denied", reason: decoding.readVarString(decoder) }
+    }
+    case Tag.QueryAwareness:
+      return { type: "query-awareness" }
+    default:
+      throw new ProtocolError("unknown-message", `unknown message tag ${tag}`)
+  }
+}
+
+/**
+ * Decodes one WebSocket frame into its messages. The stock y-websocket client sends one message
+ * a frame; some Yjs ports send several back to back, so every message in the frame is read.
+ *
+ * @throws {ProtocolError} when any part of the frame is not a valid message; then none of the
+ *   frame's messages may be used.
+ */
+export function decodeMessages(frame: Uint8Array): Message[] {
+  const decoder = decoding.createDecoder(frame)
+  const messages: Message[] = []
+  try {
+    do {
+      messages.push(readMessage(decoder))
+    } while (decoding.hasContent(decoder))
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error
+    throw new ProtocolError("malformed", "frame does not decode", { cause: error })
+  }
+  return messages
+}

@@ -1,0 +1,146 @@
+import * as decoding from "lib0/decoding"
+import * as encoding from "lib0/encoding"
+import { describe, expect, it } from "vitest"
+import * as authProtocol from "y-protocols/auth"
+import * as awarenessProtocol from "y-protocols/awareness"
+import * as syncProtocol from "y-protocols/sync"
+import * as Y from "yjs"
+import {
+  CloseCode,
+  ProtocolError,
+  decodeMessages,
+  encodeAwareness,
+  encodePermissionDenied,
+  encodeQueryAwareness,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+} from "../src/index.js"
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
+const fromHex = (text: string) => new Uint8Array(Buffer.from(text, "hex"))
+
+/** A fixed update: client 1 inserted "hi" into the text "content". */
+function fixedUpdate(): Uint8Array {
+  const doc = new Y.Doc()
+  doc.clientID = 1
+  doc.getText("content").insert(0, "hi")
+  return Y.encodeStateAsUpdate(doc)
+}
+
+/** What y-protocols itself writes, for wire compatibility. */
+function stockFrame(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder()
+  write(encoder)
+  return encoding.toUint8Array(encoder)
+}
+
+describe("encoding", () => {
+  it("writes sync messages byte for byte as y-protocols does", () => {
+    const doc = new Y.Doc()
+    doc.clientID = 1
+    doc.getText("content").insert(0, "hi")
+    const update = fixedUpdate()
+    expect(hex(encodeSyncStep1(Y.encodeStateVector(doc)))).toBe(
+      hex(stockFrame((e) => (encoding.writeVarUint(e, 0), syncProtocol.writeSyncStep1(e, doc)))),
+    )
+    expect(hex(encodeSyncStep2(update))).toBe(hex(stockFrame((e) => (encoding.writeVarUint(e, 0), syncProtocol.writeSyncStep2(e, doc)))))
+    expect(hex(encodeUpdate(update))).toBe(hex(stockFrame((e) => (encoding.writeVarUint(e, 0), syncProtocol.writeUpdate(e, update)))))
+  })
+
+  it("writes the auth and awareness messages as y-protocols reads them", () => {
+    let denied = ""
+    const decoder = decoding.createDecoder(encodePermissionDenied("read-only"))
+    expect(decoding.readVarUint(decoder)).toBe(2)
+    authProtocol.readAuthMessage(decoder, new Y.Doc(), (_doc, reason) => (denied = reason))
+    expect(denied).toBe("read-only")
+    expect([...encodeQueryAwareness()]).toEqual([3])
+  })
+
+  it("keeps the golden frames recorded with y-protocols 1.0.7 and Yjs 13.6", () => {
+    // Recorded once: if these bytes change, deployed clients and servers stop understanding us.
+    const update = fixedUpdate()
+    expect(hex(update)).toBe("01010100040107636f6e74656e7402686900")
+    expect(hex(encodeSyncStep1(fromHex("010102")))).toBe("000003010102")
+    expect(hex(encodeSyncStep2(update))).toBe("00011201010100040107636f6e74656e7402686900")
+    expect(hex(encodeUpdate(update))).toBe("00021201010100040107636f6e74656e7402686900")
+    expect(hex(encodePermissionDenied("read-only"))).toBe("020009726561642d6f6e6c79")
+    const decoded = decodeMessages(fromHex("00021201010100040107636f6e74656e7402686900"))
+    const doc = new Y.Doc()
+    for (const message of decoded) if (message.type === "update") Y.applyUpdate(doc, message.update)
+    expect(doc.getText("content").toString()).toBe("hi")
+  })
+})
+
+describe("decodeMessages", () => {
+  it("round-trips every message type", () => {
+    const update = fixedUpdate()
+    const stateVector = Y.encodeStateVector(new Y.Doc())
+    const awarenessDoc = new Y.Doc()
+    awarenessDoc.clientID = 7
+    const awareness = new awarenessProtocol.Awareness(awarenessDoc)
+    awareness.setLocalState({ user: { name: "Ada", color: "#f00" } })
+    const awarenessUpdate = awarenessProtocol.encodeAwarenessUpdate(awareness, [7])
+    awareness.destroy()
+
+    expect(decodeMessages(encodeSyncStep1(stateVector))).toEqual([{ type: "sync-step-1", stateVector }])
+    expect(decodeMessages(encodeSyncStep2(update))).toEqual([{ type: "sync-step-2", update }])
+    expect(decodeMessages(encodeUpdate(update))).toEqual([{ type: "update", update }])
+    expect(decodeMessages(encodeQueryAwareness())).toEqual([{ type: "query-awareness" }])
+    expect(decodeMessages(encodePermissionDenied("no"))).toEqual([{ type: "permission-denied", reason: "no" }])
+    expect(decodeMessages(encodeAwareness(awarenessUpdate))).toEqual([
+      {
+        type: "awareness",
+        update: awarenessUpdate,
+        entries: [{ clientId: 7, clock: 1, state: { user: { name: "Ada", color: "#f00" } } }],
+      },
+    ])
+  })
+
+  it("reads several messages sent back to back in one frame", () => {
+    const update = fixedUpdate()
+    const frame = new Uint8Array([...encodeUpdate(update), ...encodeQueryAwareness()])
+    expect(decodeMessages(frame).map((m) => m.type)).toEqual(["update", "query-awareness"])
+  })
+
+  it("rejects every truncation of a valid update frame", () => {
+    const frame = encodeUpdate(fixedUpdate())
+    for (let length = 0; length < frame.length; length++) {
+      expect(() => decodeMessages(frame.subarray(0, length)), `length ${length}`).toThrow(ProtocolError)
+    }
+  })
+
+  it("rejects unknown tags, bad state vectors, bad JSON and bad updates with 1007", () => {
+    const cases: Record<string, Uint8Array> = {
+      "empty frame": new Uint8Array(0),
+      "unknown tag": new Uint8Array([9]),
+      "unknown sync tag": new Uint8Array([0, 7, 0]),
+      "unknown auth tag": new Uint8Array([2, 5]),
+      "state vector": new Uint8Array([0, 0, 2, 5, 0xff]),
+      "awareness JSON": encodeAwareness(stockFrame((e) => {
+        encoding.writeVarUint(e, 1)
+        encoding.writeVarUint(e, 1)
+        encoding.writeVarUint(e, 1)
+        encoding.writeVarString(e, "{not json")
+      })),
+      "update garbage": encodeUpdate(new Uint8Array([5, 200, 1, 9, 9, 9])),
+      "length past the end": fromHex("0002ff01"),
+    }
+    for (const [name, frame] of Object.entries(cases)) {
+      let caught: unknown
+      try {
+        decodeMessages(frame)
+      } catch (error) {
+        caught = error
+      }
+      expect(caught, name).toBeInstanceOf(ProtocolError)
+      expect((caught as ProtocolError).closeCode, name).toBe(CloseCode.Malformed)
+    }
+  })
+
+  it("never reads past the end of a frame that is a view on a larger buffer", () => {
+    // A frame claiming 4 bytes of update, with real bytes after it in the same ArrayBuffer.
+    const backing = new Uint8Array([0, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0])
+    expect(() => decodeMessages(backing.subarray(0, 4))).toThrow(ProtocolError)
+  })
+})

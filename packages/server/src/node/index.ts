@@ -1,0 +1,68 @@
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import express, { type RequestHandler } from "express"
+import type { SyncServer } from "../sync-server.js"
+import { createDocsApi } from "./docs-api.js"
+import { WebSocketTransport } from "./websocket.js"
+
+export { createDocsApi, rawPath } from "./docs-api.js"
+export { WebSocketTransport, type WebSocketTransportOptions } from "./websocket.js"
+
+/** Options of {@link createNodeServer}. */
+export interface NodeServerOptions {
+  readonly sync: SyncServer
+  /** Extra HTTP handlers (the web app), mounted after the API. */
+  readonly routes?: RequestHandler
+  /** Ping interval in milliseconds. Default 30 s. */
+  readonly heartbeatMs?: number
+}
+
+/** A SyncServer served over HTTP and WebSocket by Node. */
+export interface NodeServer {
+  readonly http: Server
+  /** Starts listening; resolves with the bound address (use port 0 for any free port). */
+  listen(port: number, host?: string): Promise<AddressInfo>
+  /**
+   * Stops accepting, closes every connection with 1001, stores everything and resolves once
+   * the last socket is closed. The store stays open; its owner closes it.
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Serves a SyncServer on Node's HTTP server: WebSocket sync at `/sync/<doc>`, `GET /healthz`,
+ * `GET /api/docs/<doc>/text`, then `routes`.
+ */
+export function createNodeServer(options: NodeServerOptions): NodeServer {
+  const { sync } = options
+  const transport = new WebSocketTransport({ sync, heartbeatMs: options.heartbeatMs ?? 30_000 })
+  const app = express()
+  app.disable("x-powered-by")
+  app.get("/healthz", (_req, res) => {
+    res.status(200).type("text/plain").send("ok\n")
+  })
+  app.use(createDocsApi(sync))
+  if (options.routes) app.use(options.routes)
+  const http = createServer(app)
+  http.on("upgrade", (req, socket, head) => transport.handleUpgrade(req, socket, head))
+
+  return {
+    http,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        http.once("error", reject)
+        http.listen(port, host, () => {
+          http.off("error", reject)
+          resolve(http.address() as AddressInfo)
+        })
+      })
+    },
+    async close() {
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
+      await sync.close()
+      await transport.close()
+      http.closeAllConnections()
+      await stopped
+    },
+  }
+}

@@ -1,0 +1,134 @@
+import * as Y from "yjs"
+import type { DocumentStore, StoredDocument } from "./document-store.js"
+import { StorageError } from "./document-store.js"
+import { Room } from "./room.js"
+import type { RoomBus } from "./room-bus.js"
+import { UpdateLog } from "./update-log.js"
+
+/** What the RoomManager needs to build rooms. */
+export interface RoomManagerOptions {
+  readonly store: DocumentStore
+  readonly bus: RoomBus
+  readonly compactAfterUpdates: number
+  readonly compactAfterBytes: number
+  readonly retryDelayMs: number
+  readonly maxRetryDelayMs: number
+  readonly onLoaded: (room: Room, ms: number) => void
+  readonly onUnloaded: (room: Room) => void
+  readonly onStorageError: (error: StorageError, attempt: number) => void
+  readonly onCompacted: (doc: string, head: number, bytes: number) => void
+  readonly onBusError: (doc: string, error: unknown) => void
+}
+
+interface Entry {
+  readonly room: Promise<Room>
+  /** Connections and readers holding the room; it unloads when this reaches zero. */
+  holders: number
+}
+
+/**
+ * Maps document names to loaded rooms. Concurrent first requests for a document share one
+ * storage load; a room unloads once its last holder has released it and everything it holds is
+ * stored.
+ */
+export class RoomManager {
+  private readonly entries = new Map<string, Entry>()
+
+  constructor(private readonly options: RoomManagerOptions) {}
+
+  /** Number of rooms loaded or loading. */
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** The rooms loaded or loading, by name. */
+  names(): string[] {
+    return [...this.entries.keys()]
+  }
+
+  /**
+   * Returns the room for `name`, loading it from storage if needed. Every successful acquire must
+   * be paired with one {@link RoomManager.release}. Rejects with a StorageError when the load
+   * fails; nothing is then held.
+   */
+  async acquire(name: string): Promise<Room> {
+    let entry = this.entries.get(name)
+    if (!entry) {
+      entry = { room: this.load(name), holders: 0 }
+      this.entries.set(name, entry)
+      const created = entry
+      // A failed load is forgotten at once, so the next request tries again.
+      created.room.catch(() => {
+        if (this.entries.get(name) === created) this.entries.delete(name)
+      })
+    }
+    entry.holders++
+    try {
+      return await entry.room
+    } catch (error) {
+      entry.holders--
+      throw error
+    }
+  }
+
+  /** Gives back a room taken with {@link RoomManager.acquire}. */
+  release(room: Room): void {
+    const entry = this.entries.get(room.name)
+    if (!entry) return
+    entry.holders--
+    if (entry.holders > 0) return
+    void room.log.idle().then(() => {
+      // Someone may have joined while the last writes were committing: then the room stays.
+      if (entry.holders > 0 || this.entries.get(room.name) !== entry) return
+      this.entries.delete(room.name)
+      room.destroy()
+      this.options.onUnloaded(room)
+    })
+  }
+
+  /** Resolves once every loaded room has stored everything it holds. */
+  async idle(): Promise<void> {
+    const rooms = await Promise.allSettled([...this.entries.values()].map((entry) => entry.room))
+    await Promise.all(rooms.map((result) => (result.status === "fulfilled" ? result.value.log.idle() : undefined)))
+  }
+
+  /** Loaded rooms, skipping those still loading. */
+  async loadedRooms(): Promise<Room[]> {
+    const rooms = await Promise.allSettled([...this.entries.values()].map((entry) => entry.room))
+    return rooms.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []))
+  }
+
+  private async load(name: string): Promise<Room> {
+    const { store } = this.options
+    const started = performance.now()
+    let stored: StoredDocument | null
+    try {
+      stored = await store.load(name)
+    } catch (cause) {
+      throw new StorageError("load-failed", name, cause)
+    }
+    const doc = new Y.Doc()
+    if (stored) {
+      Y.transact(doc, () => {
+        if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
+        for (const update of stored.updates) Y.applyUpdate(doc, update)
+      })
+    }
+    const log = new UpdateLog({
+      store,
+      doc: name,
+      head: stored?.head ?? 0,
+      logLength: stored?.updates.length ?? 0,
+      compactAfterUpdates: this.options.compactAfterUpdates,
+      compactAfterBytes: this.options.compactAfterBytes,
+      retryDelayMs: this.options.retryDelayMs,
+      maxRetryDelayMs: this.options.maxRetryDelayMs,
+      snapshot: () => Y.encodeStateAsUpdate(doc),
+      onError: this.options.onStorageError,
+      onCompacted: (head, bytes) => this.options.onCompacted(name, head, bytes),
+    })
+    const room = new Room(name, doc, log, this.options.bus, (error) => this.options.onBusError(name, error))
+    this.options.onLoaded(room, performance.now() - started)
+    return room
+  }
+}

@@ -1,0 +1,186 @@
+import { CloseCode, type Message } from "@tandem/protocol"
+import { Connection, type Access, type ConnectionHandler, type Socket } from "./connection.js"
+import type { DocumentStore, StorageError } from "./document-store.js"
+import { Emitter } from "./emitter.js"
+import { createConsoleLogger, type Logger } from "./logger.js"
+import { localBus, type RoomBus } from "./room-bus.js"
+import { RoomManager } from "./room-manager.js"
+import type { Room } from "./room.js"
+
+/** Size limits. The transport enforces `maxFrameBytes`. */
+export interface Limits {
+  /** Largest frame a client may send; a larger one closes the connection with 1009. */
+  readonly maxFrameBytes: number
+}
+
+/** Options of {@link createSyncServer}. Only `store` is required. */
+export interface SyncServerOptions {
+  /** Where documents are kept. The server never closes it; its owner does, after `close()`. */
+  readonly store: DocumentStore
+  readonly logger?: Logger
+  /** Cross-instance fan-out; a server running alone needs none. */
+  readonly bus?: RoomBus
+  readonly limits?: Partial<Limits>
+  readonly compaction?: {
+    /** Fold the update log into a snapshot once it holds this many updates. Default 1,000. */
+    readonly afterUpdates?: number
+    /** ... or this many bytes. Default 1 MiB. */
+    readonly afterBytes?: number
+  }
+  readonly storageRetry?: {
+    /** Delay before the first retry of a failed write. Default 100 ms, doubling each time. */
+    readonly initialDelayMs?: number
+    /** Longest delay between retries. Default 5 s. */
+    readonly maxDelayMs?: number
+  }
+}
+
+/** Defaults of every option, in one place. */
+export const defaults = {
+  limits: { maxFrameBytes: 16 << 20 } satisfies Limits,
+  compaction: { afterUpdates: 1000, afterBytes: 1 << 20 },
+  storageRetry: { initialDelayMs: 100, maxDelayMs: 5000 },
+} as const
+
+/** Events of a {@link SyncServer}, by name. */
+export interface ServerEvents {
+  "room-loaded": { readonly doc: string; readonly ms: number }
+  "room-unloaded": { readonly doc: string }
+  "connection-opened": { readonly doc: string; readonly connection: number }
+  "connection-closed": { readonly doc: string; readonly connection: number }
+  "connection-failed": { readonly doc: string; readonly connection: number; readonly code: number; readonly error: unknown }
+  "save-failed": { readonly doc: string; readonly error: StorageError; readonly attempt: number }
+  compacted: { readonly doc: string; readonly head: number; readonly bytes: number }
+}
+
+/** A Yjs document server, independent of any transport. Built by {@link createSyncServer}. */
+export interface SyncServer {
+  readonly events: Emitter<ServerEvents>
+  readonly rooms: RoomManager
+  readonly limits: Limits
+  readonly logger: Logger
+  /**
+   * Opens a connection on document `doc` (a valid name; the transport checks it) over `socket`.
+   * The transport passes it every binary frame and tells it when the socket closes.
+   */
+  connect(socket: Socket, doc: string, access?: Access): Connection
+  /**
+   * The text of `doc` once everything in it is stored, loading it if needed, or `null` when
+   * nothing was ever stored under that name. Rejects with a StorageError when loading fails.
+   */
+  readText(doc: string): Promise<string | null>
+  /**
+   * Stops: refuses new connections, closes open ones with 1001 and resolves once every room has
+   * stored everything.
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Builds a sync server.
+ *
+ * @throws {TypeError} when `store` is missing or a limit is not a positive number.
+ */
+export function createSyncServer(options: SyncServerOptions): SyncServer {
+  if (!options?.store) throw new TypeError("createSyncServer: options.store is required")
+  const limits: Limits = { ...defaults.limits, ...options.limits }
+  if (!(limits.maxFrameBytes > 0)) throw new TypeError("createSyncServer: limits.maxFrameBytes must be positive")
+  return new Server(options, limits)
+}
+
+class Server implements SyncServer {
+  readonly events: Emitter<ServerEvents>
+  readonly rooms: RoomManager
+  readonly logger: Logger
+  private readonly connections = new Set<Connection>()
+  private nextConnectionId = 1
+  private closing: Promise<void> | null = null
+
+  constructor(
+    options: SyncServerOptions,
+    readonly limits: Limits,
+  ) {
+    const logger = (this.logger = options.logger ?? createConsoleLogger())
+    this.events = new Emitter((error, event) => logger.error("event listener failed", { event: String(event), error }))
+    const compaction = { ...defaults.compaction, ...options.compaction }
+    const retry = { ...defaults.storageRetry, ...options.storageRetry }
+    this.rooms = new RoomManager({
+      store: options.store,
+      bus: options.bus ?? localBus,
+      compactAfterUpdates: compaction.afterUpdates,
+      compactAfterBytes: compaction.afterBytes,
+      retryDelayMs: retry.initialDelayMs,
+      maxRetryDelayMs: retry.maxDelayMs,
+      onLoaded: (room, ms) => this.events.emit("room-loaded", { doc: room.name, ms }),
+      onUnloaded: (room) => this.events.emit("room-unloaded", { doc: room.name }),
+      onStorageError: (error, attempt) => {
+        logger.error("storage write failed", { doc: error.doc, code: error.code, attempt, error })
+        this.events.emit("save-failed", { doc: error.doc, error, attempt })
+      },
+      onCompacted: (doc, head, bytes) => this.events.emit("compacted", { doc, head, bytes }),
+      onBusError: (doc, error) => logger.error("bad frame from the bus", { doc, error }),
+    })
+  }
+
+  connect(socket: Socket, doc: string, access: Access = "write"): Connection {
+    let room: Room | null = null
+    const handler: ConnectionHandler = {
+      receive: (connection: Connection, message: Message) => room?.receive(connection, message),
+      closed: (connection: Connection) => {
+        this.connections.delete(connection)
+        if (room) {
+          room.leave(connection)
+          this.rooms.release(room)
+        }
+        this.events.emit("connection-closed", { doc, connection: connection.id })
+      },
+      failed: (connection: Connection, code: number, error: unknown) => {
+        this.logger.warn("closing connection", { doc, connection: connection.id, code, error })
+        this.events.emit("connection-failed", { doc, connection: connection.id, code, error })
+      },
+    }
+    const connection = new Connection(this.nextConnectionId++, doc, access, socket, handler)
+    if (this.closing) {
+      connection.close(CloseCode.GoingAway, "server shutting down")
+      return connection
+    }
+    this.connections.add(connection)
+    this.events.emit("connection-opened", { doc, connection: connection.id })
+    this.rooms.acquire(doc).then(
+      (loaded) => {
+        if (connection.closed) {
+          this.rooms.release(loaded)
+          return
+        }
+        room = loaded
+        loaded.join(connection)
+        connection.ready()
+      },
+      (error: unknown) => {
+        this.logger.error("could not load document", { doc, error })
+        connection.fail(CloseCode.Internal, error)
+      },
+    )
+    return connection
+  }
+
+  async readText(doc: string): Promise<string | null> {
+    const room = await this.rooms.acquire(doc)
+    try {
+      await new Promise<void>((resolve) => room.log.afterStored(resolve))
+      return room.log.stored ? room.text() : null
+    } finally {
+      this.rooms.release(room)
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const connection of [...this.connections]) connection.close(CloseCode.GoingAway, "server shutting down")
+    await this.rooms.idle()
+  }
+}

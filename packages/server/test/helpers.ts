@@ -1,0 +1,156 @@
+import { once } from "node:events"
+import { onTestFinished } from "vitest"
+import WebSocket from "ws"
+import { WebsocketProvider } from "y-websocket"
+import * as Y from "yjs"
+import { createMemoryStore } from "@tandem/storage-memory"
+import { createSyncServer, silentLogger, type DocumentStore, type SyncServer, type SyncServerOptions } from "../src/index.js"
+import { createNodeServer, type NodeServer } from "../src/node/index.js"
+
+// Every stock provider adds a process "exit" listener; many per test are expected here.
+process.setMaxListeners(0)
+
+/** A server started in-process on a free loopback port, stopped when the test ends. */
+export interface TestServer {
+  readonly sync: SyncServer
+  readonly node: NodeServer
+  readonly store: DocumentStore
+  /** `ws://127.0.0.1:PORT/sync`, the URL a provider takes. */
+  readonly wsUrl: string
+  /** `http://127.0.0.1:PORT` */
+  readonly httpUrl: string
+  /** Stops the server (idempotent); the store stays open. */
+  stop(): Promise<void>
+}
+
+export async function startServer(options: Partial<SyncServerOptions> & { heartbeatMs?: number } = {}): Promise<TestServer> {
+  const store = options.store ?? createMemoryStore()
+  const sync = createSyncServer({ logger: silentLogger, ...options, store })
+  const node = createNodeServer({ sync, heartbeatMs: options.heartbeatMs })
+  const address = await node.listen(0, "127.0.0.1")
+  let stopping: Promise<void> | null = null
+  const server: TestServer = {
+    sync,
+    node,
+    store,
+    wsUrl: `ws://127.0.0.1:${address.port}/sync`,
+    httpUrl: `http://127.0.0.1:${address.port}`,
+    stop: () => (stopping ??= node.close()),
+  }
+  onTestFinished(() => server.stop())
+  return server
+}
+
+/** The ws package's client as the provider's WebSocket; the types differ only in DOM details. */
+const NodeWebSocket = WebSocket as unknown as typeof globalThis.WebSocket
+
+/** A stock y-websocket provider on `doc`, destroyed when the test ends. */
+export function connectProvider(
+  server: Pick<TestServer, "wsUrl">,
+  doc: string,
+  options: { ydoc?: Y.Doc; params?: Record<string, string>; connect?: boolean } = {},
+): WebsocketProvider {
+  const provider = new WebsocketProvider(server.wsUrl, doc, options.ydoc ?? new Y.Doc(), {
+    WebSocketPolyfill: NodeWebSocket,
+    // Providers in one process would otherwise sync through BroadcastChannel, around the server.
+    disableBc: true,
+    params: options.params,
+    connect: options.connect ?? true,
+  })
+  onTestFinished(() => {
+    provider.destroy()
+    provider.doc.destroy()
+  })
+  return provider
+}
+
+/** Resolves when the provider has synced with the server. */
+export function synced(provider: WebsocketProvider): Promise<void> {
+  if (provider.synced) return Promise.resolve()
+  return new Promise((resolve) => {
+    const onSync = (isSynced: boolean) => {
+      if (!isSynced) return
+      provider.off("sync", onSync)
+      resolve()
+    }
+    provider.on("sync", onSync)
+  })
+}
+
+/** Resolves when `check()` is true, checking after each update of `ydoc`. */
+export function until(ydoc: Y.Doc, check: () => boolean): Promise<void> {
+  if (check()) return Promise.resolve()
+  return new Promise((resolve) => {
+    const onUpdate = () => {
+      if (!check()) return
+      ydoc.off("afterTransaction", onUpdate)
+      resolve()
+    }
+    ydoc.on("afterTransaction", onUpdate)
+  })
+}
+
+/** Resolves when the text of `ydoc` is `expected`. */
+export function untilText(ydoc: Y.Doc, expected: string): Promise<void> {
+  const text = ydoc.getText("content")
+  // Length first: building the string on every transaction of a long replay is quadratic.
+  return until(ydoc, () => text.length === expected.length && text.toString() === expected)
+}
+
+/** A raw WebSocket client for sending frames no stock client would send. */
+export interface RawClient {
+  readonly ws: WebSocket
+  /** Frames received so far. */
+  readonly received: Uint8Array[]
+  /** Resolves with the close code and reason once the socket has closed. */
+  readonly closed: Promise<{ code: number; reason: string }>
+  /** Resolves with the frames received once there are at least `count` of them. */
+  untilFrames(count: number): Promise<Uint8Array[]>
+}
+
+export async function connectRaw(server: Pick<TestServer, "wsUrl">, path: string): Promise<RawClient> {
+  const ws = new WebSocket(`${server.wsUrl}/${path}`)
+  const received: Uint8Array[] = []
+  const waiting: Array<{ count: number; resolve: (frames: Uint8Array[]) => void }> = []
+  ws.on("message", (data: Buffer) => {
+    received.push(new Uint8Array(data))
+    for (const waiter of waiting.filter((w) => received.length >= w.count)) {
+      waiting.splice(waiting.indexOf(waiter), 1)
+      waiter.resolve(received)
+    }
+  })
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() }))
+  })
+  ws.on("error", () => {})
+  onTestFinished(() => ws.terminate())
+  await once(ws, "open")
+  const untilFrames = (count: number) =>
+    received.length >= count ? Promise.resolve(received) : new Promise<Uint8Array[]>((resolve) => waiting.push({ count, resolve }))
+  return { ws, received, closed, untilFrames }
+}
+
+/** Fetches `path` from the server and returns status and body. */
+export async function get(server: Pick<TestServer, "httpUrl">, path: string): Promise<{ status: number; body: string; type: string | null }> {
+  const response = await fetch(`${server.httpUrl}${path}`)
+  return { status: response.status, body: await response.text(), type: response.headers.get("content-type") }
+}
+
+/** A store that counts calls, around another store. */
+export function countingStore(inner: DocumentStore): DocumentStore & { loads: number; appends: number } {
+  const counted = {
+    loads: 0,
+    appends: 0,
+    load: (name: string) => {
+      counted.loads++
+      return inner.load(name)
+    },
+    append: (name: string, updates: readonly Uint8Array[]) => {
+      counted.appends++
+      return inner.append(name, updates)
+    },
+    compact: (name: string, snapshot: Uint8Array, upTo: number) => inner.compact(name, snapshot, upTo),
+    close: () => inner.close(),
+  }
+  return counted
+}

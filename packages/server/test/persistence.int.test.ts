@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it, onTestFinished } from "vitest"
+import * as Y from "yjs"
+import { createMemoryStore } from "@tandem/storage-memory"
+import { createSqliteStore } from "@tandem/storage-sqlite"
+import { CloseCode, encodeUpdate } from "@tandem/protocol"
+import { connectProvider, connectRaw, countingStore, get, startServer, synced } from "./helpers.js"
+
+function tempDb(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tandem-int-"))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  return join(dir, "tandem.db")
+}
+
+/** Resolves once the server has no room loaded. */
+function untilUnloaded(server: Awaited<ReturnType<typeof startServer>>): Promise<void> {
+  if (server.sync.rooms.size === 0) return Promise.resolve()
+  return new Promise((resolve) => {
+    const off = server.sync.events.on("room-unloaded", () => {
+      if (server.sync.rooms.size > 0) return
+      off()
+      resolve()
+    })
+  })
+}
+
+describe("persistence", () => {
+  it("keeps the text across a restart on the same SQLite file", async () => {
+    const path = tempDb()
+    const first = await startServer({ store: createSqliteStore({ path }) })
+    const writer = connectProvider(first, "restart/me")
+    await synced(writer)
+    writer.doc.getText("content").insert(0, "survives a restart")
+    // The API answers only once the text is stored.
+    await expect(get(first, "/api/docs/restart/me/text")).resolves.toMatchObject({ body: "survives a restart" })
+    writer.destroy()
+    await first.stop()
+    await first.store.close()
+
+    const second = await startServer({ store: createSqliteStore({ path }) })
+    onTestFinished(() => second.store.close())
+    const reader = connectProvider(second, "restart/me")
+    await synced(reader)
+    expect(reader.doc.getText("content").toString()).toBe("survives a restart")
+  })
+
+  it("waits for the last write before a shutdown completes and closes clients with 1001", async () => {
+    const inner = createMemoryStore()
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    let appendStarted!: () => void
+    const appending = new Promise<void>((resolve) => (appendStarted = resolve))
+    const server = await startServer({
+      store: {
+        ...inner,
+        load: (name) => inner.load(name),
+        compact: (name, snapshot, upTo) => inner.compact(name, snapshot, upTo),
+        close: () => inner.close(),
+        // The first write hangs until the test releases it: shutdown must wait for it.
+        append: async (name, updates) => {
+          appendStarted()
+          await released
+          return inner.append(name, updates)
+        },
+      },
+    })
+    const client = await connectRaw(server, "slow")
+    const doc = new Y.Doc()
+    doc.getText("content").insert(0, "in flight")
+    client.ws.send(encodeUpdate(Y.encodeStateAsUpdate(doc)))
+    await appending
+    let stopped = false
+    const stopping = server.stop().then(() => (stopped = true))
+    expect((await client.closed).code).toBe(CloseCode.GoingAway)
+    expect(stopped).toBe(false)
+    release()
+    await stopping
+    const stored = await inner.load("slow")
+    const loaded = new Y.Doc()
+    for (const update of stored?.updates ?? []) Y.applyUpdate(loaded, update)
+    expect(loaded.getText("content").toString()).toBe("in flight")
+  })
+
+  it("loads a cold document once for 50 clients connecting at once, none of them seeing it empty", async () => {
+    const data = createMemoryStore()
+    const seed = new Y.Doc()
+    seed.getText("content").insert(0, "already here")
+    await data.append("cold", [Y.encodeStateAsUpdate(seed)])
+    const store = countingStore(data)
+    const server = await startServer({ store })
+    const providers = Array.from({ length: 50 }, () => connectProvider(server, "cold"))
+    const seenAtSync = await Promise.all(
+      providers.map((provider) => synced(provider).then(() => provider.doc.getText("content").toString())),
+    )
+    expect(store.loads).toBe(1)
+    expect(new Set(seenAtSync)).toEqual(new Set(["already here"]))
+  })
+
+  it("unloads a room after its last client leaves, stores it and frees its memory", async () => {
+    const store = countingStore(createMemoryStore())
+    const server = await startServer({ store })
+    const refs: Array<WeakRef<Y.Doc>> = []
+    server.sync.events.on("room-loaded", ({ doc }) => {
+      void server.sync.rooms.acquire(doc).then((room) => {
+        refs.push(new WeakRef(room.doc))
+        server.sync.rooms.release(room)
+      })
+    })
+    for (let i = 0; i < 20; i++) {
+      const provider = connectProvider(server, `room-${i}`)
+      await synced(provider)
+      provider.doc.getText("content").insert(0, `text ${i}`)
+      await expect(get(server, `/api/docs/room-${i}/text`)).resolves.toMatchObject({ body: `text ${i}` })
+      provider.destroy()
+    }
+    await untilUnloaded(server)
+    expect(server.sync.rooms.size).toBe(0)
+    expect(refs).toHaveLength(20)
+    // Give V8 a chance to collect; a room still referenced anywhere keeps its Y.Doc alive.
+    for (let i = 0; i < 5 && refs.some((ref) => ref.deref()); i++) {
+      await new Promise((resolve) => setImmediate(resolve))
+      globalThis.gc?.()
+    }
+    expect(refs.filter((ref) => ref.deref() !== undefined)).toHaveLength(0)
+    const reloaded = connectProvider(server, "room-7")
+    await synced(reloaded)
+    expect(reloaded.doc.getText("content").toString()).toBe("text 7")
+  })
+})

@@ -1,0 +1,53 @@
+import type { DocumentStore, StoredDocument } from "@tandem/server"
+
+interface Entry {
+  snapshot: Uint8Array | null
+  updates: Array<{ seq: number; data: Uint8Array }>
+  head: number
+}
+
+/** What a memory store keeps; pass the same one to two stores to model a restart. */
+export type MemoryStoreData = Map<string, Entry>
+
+/**
+ * A DocumentStore that keeps documents in a Map. Copies bytes in and out, so callers cannot
+ * change what is stored.
+ *
+ * ```ts
+ * const data = createMemoryStoreData()
+ * const store = createMemoryStore({ data })
+ * ```
+ */
+export function createMemoryStore(options: { data?: MemoryStoreData } = {}): DocumentStore {
+  const data = options.data ?? createMemoryStoreData()
+  return {
+    async load(name) {
+      const entry = data.get(name)
+      if (!entry) return null
+      const stored: StoredDocument = {
+        snapshot: entry.snapshot && entry.snapshot.slice(),
+        updates: entry.updates.map((update) => update.data.slice()),
+        head: entry.head,
+      }
+      return stored
+    },
+    async append(name, updates) {
+      let entry = data.get(name)
+      if (!entry) data.set(name, (entry = { snapshot: null, updates: [], head: 0 }))
+      for (const update of updates) entry.updates.push({ seq: ++entry.head, data: update.slice() })
+      return entry.head
+    },
+    async compact(name, snapshot, upTo) {
+      const entry = data.get(name)
+      if (!entry) throw new Error(`compact: no document "${name}"`)
+      entry.snapshot = snapshot.slice()
+      entry.updates = entry.updates.filter((update) => update.seq > upTo)
+    },
+    async close() {},
+  }
+}
+
+/** An empty backing Map for {@link createMemoryStore}. */
+export function createMemoryStoreData(): MemoryStoreData {
+  return new Map()
+}

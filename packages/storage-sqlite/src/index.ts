@@ -1,0 +1,99 @@
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import Database from "better-sqlite3"
+import type { DocumentStore, StoredDocument } from "@tandem/server"
+
+/** How hard SQLite works to keep a commit. */
+export type SqliteSync = "normal" | "full"
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file; it and its folder are created when missing. */
+  readonly path: string
+  /**
+   * `"normal"` (default): a commit survives a crash of the process, but the last commits before
+   * a power loss or OS crash may be lost. `"full"`: every commit is synced to disk before it is
+   * reported, so it survives power loss too, at the cost of an fsync per commit.
+   */
+  readonly synchronous?: SqliteSync
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS documents (
+  name TEXT PRIMARY KEY,
+  head INTEGER NOT NULL,
+  snapshot BLOB
+);
+CREATE TABLE IF NOT EXISTS updates (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS updates_by_document ON updates (name, seq);
+`
+
+/**
+ * A DocumentStore on one SQLite file in WAL mode. Each `append` and each `compact` is one
+ * transaction. Only one process may write a database file at a time.
+ *
+ * ```ts
+ * const store = createSqliteStore({ path: "data/tandem.db" })
+ * ```
+ *
+ * @throws when the file cannot be opened or is not a Tandem database.
+ */
+export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
+  mkdirSync(dirname(options.path), { recursive: true })
+  const db = new Database(options.path)
+  db.pragma("journal_mode = WAL")
+  db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
+  db.pragma("busy_timeout = 5000")
+  db.exec(schema)
+
+  const selectDocument = db.prepare<[string], { head: number; snapshot: Buffer | null }>(
+    "SELECT head, snapshot FROM documents WHERE name = ?",
+  )
+  const selectUpdates = db.prepare<[string], { data: Buffer }>("SELECT data FROM updates WHERE name = ? ORDER BY seq")
+  const bumpHead = db.prepare<[string, number], { head: number }>(
+    "INSERT INTO documents (name, head) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET head = head + excluded.head RETURNING head",
+  )
+  const insertUpdate = db.prepare<[string, number, Uint8Array]>("INSERT INTO updates (name, seq, data) VALUES (?, ?, ?)")
+  const setSnapshot = db.prepare<[Uint8Array, string]>("UPDATE documents SET snapshot = ? WHERE name = ?")
+  const trimLog = db.prepare<[string, number]>("DELETE FROM updates WHERE name = ? AND seq <= ?")
+
+  const appendAll = db.transaction((name: string, updates: readonly Uint8Array[]): number => {
+    const { head } = bumpHead.get(name, updates.length)!
+    let seq = head - updates.length
+    for (const update of updates) insertUpdate.run(name, ++seq, update)
+    return head
+  })
+  const compactLog = db.transaction((name: string, snapshot: Uint8Array, upTo: number): void => {
+    if (setSnapshot.run(snapshot, name).changes !== 1) throw new Error(`compact: no document "${name}"`)
+    trimLog.run(name, upTo)
+  })
+  const loadAll = db.transaction((name: string): StoredDocument | null => {
+    const document = selectDocument.get(name)
+    if (!document) return null
+    return {
+      snapshot: document.snapshot,
+      updates: selectUpdates.all(name).map((row) => row.data),
+      head: document.head,
+    }
+  })
+
+  return {
+    async load(name) {
+      return loadAll(name)
+    },
+    async append(name, updates) {
+      return appendAll(name, updates)
+    },
+    async compact(name, snapshot, upTo) {
+      compactLog(name, snapshot, upTo)
+    },
+    async close() {
+      if (db.open) db.close()
+    },
+  }
+}
