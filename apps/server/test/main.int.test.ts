@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from "node:child_process"
+import { once } from "node:events"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import { describe, expect, it, onTestFinished } from "vitest"
+import WebSocket from "ws"
+import { WebsocketProvider } from "y-websocket"
+import * as Y from "yjs"
+
+// The built server, as `npm start` runs it (`npm test` builds before testing).
+const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
+
+interface Running {
+  readonly child: ChildProcess
+  readonly port: number
+  readonly line: string
+}
+
+async function startApp(dataDir: string): Promise<Running> {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TANDEM_DATA_DIR: dataDir },
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill("SIGKILL")
+  })
+  const lines = createInterface({ input: child.stdout! })
+  for await (const line of lines) {
+    const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line)
+    if (match) return { child, port: Number(match[1]), line }
+  }
+  throw new Error("the server exited before it listened")
+}
+
+function provider(port: number, doc: string): WebsocketProvider {
+  const p = new WebsocketProvider(`ws://127.0.0.1:${port}/sync`, doc, new Y.Doc(), {
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    disableBc: true,
+  })
+  onTestFinished(() => p.destroy())
+  return p
+}
+
+function synced(p: WebsocketProvider): Promise<void> {
+  return new Promise((resolve) => (p.synced ? resolve() : p.once("sync", () => resolve())))
+}
+
+describe("the server app", () => {
+  it("prints where it listens, stores in TANDEM_DATA_DIR, stops cleanly on SIGTERM and keeps the text", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "tandem-app-"))
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }))
+    const first = await startApp(dataDir)
+    expect(first.line).toContain(join(dataDir, "tandem.db"))
+
+    const writer = provider(first.port, "app/doc")
+    await synced(writer)
+    const closeCode = new Promise<number>((resolve) => writer.once("connection-close", (event) => resolve(event?.code ?? 0)))
+    const text = writer.doc.getText("content")
+    for (let i = 0; i < 100; i++) text.insert(text.length, `line ${i}\n`)
+    const expected = text.toString()
+    // The edits are stored once the server relays them; a reader seeing them all proves that.
+    const reader = provider(first.port, "app/doc")
+    await new Promise<void>((resolve) => {
+      const check = () => reader.doc.getText("content").toString() === expected && resolve()
+      reader.doc.on("afterTransaction", check)
+      check()
+    })
+    writer.shouldConnect = false
+    reader.shouldConnect = false
+    first.child.kill("SIGTERM")
+    const [exitCode] = await once(first.child, "exit")
+    expect(exitCode).toBe(0)
+    expect(await closeCode).toBe(1001)
+
+    const second = await startApp(dataDir)
+    const response = await fetch(`http://127.0.0.1:${second.port}/api/docs/app/doc/text`)
+    expect(await response.text()).toBe(expected)
+    second.child.kill("SIGINT")
+    expect((await once(second.child, "exit"))[0]).toBe(0)
+  })
+})
