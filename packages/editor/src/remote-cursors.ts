@@ -1,0 +1,186 @@
+import { Annotation, RangeSetBuilder, type Extension } from "@codemirror/state"
+import { Decoration, EditorView, ViewPlugin, WidgetType, type DecorationSet, type ViewUpdate } from "@codemirror/view"
+import * as Y from "yjs"
+import { collabConfig, type CollabConfig } from "./config.js"
+
+/** What a user shows others, in the awareness field `user` (the y-codemirror.next layout). */
+export interface UserInfo {
+  readonly name: string
+  readonly color: string
+}
+
+/** A user's selection, in the awareness field `cursor`, as Yjs relative positions in JSON. */
+export interface CursorInfo {
+  readonly anchor: unknown
+  readonly head: unknown
+}
+
+const fallbackColor = "#7a7a7a"
+const safeColor = /^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
+
+/** A colour from a peer is used only if it is a plain hex colour: it goes into a style attribute. */
+export function sanitizeColor(color: unknown): string {
+  return typeof color === "string" && safeColor.test(color) ? color : fallbackColor
+}
+
+function sanitizeName(name: unknown): string {
+  const text = typeof name === "string" ? name.trim() : ""
+  return (text || "Anonymous").slice(0, 64)
+}
+
+const awarenessChanged = Annotation.define<true>()
+
+class CaretWidget extends WidgetType {
+  constructor(
+    readonly name: string,
+    readonly color: string,
+  ) {
+    super()
+  }
+
+  override eq(other: CaretWidget): boolean {
+    return other.name === this.name && other.color === this.color
+  }
+
+  toDOM(): HTMLElement {
+    const caret = document.createElement("span")
+    caret.className = "cm-ySelectionCaret"
+    caret.style.borderColor = this.color
+    caret.setAttribute("aria-hidden", "true")
+    const info = document.createElement("span")
+    info.className = "cm-ySelectionInfo"
+    info.style.backgroundColor = this.color
+    // textContent, never innerHTML: names come from other people.
+    info.textContent = this.name
+    caret.append(info)
+    return caret
+  }
+
+  override ignoreEvent(): boolean {
+    return true
+  }
+}
+
+function absolute(config: CollabConfig, json: unknown): number | null {
+  if (json === null || typeof json !== "object") return null
+  try {
+    const position = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(json), config.ydoc)
+    return position && position.type === config.ytext ? position.index : null
+  } catch {
+    return null
+  }
+}
+
+function buildDecorations(view: EditorView, config: CollabConfig): DecorationSet {
+  const awareness = config.awareness
+  if (!awareness) return Decoration.none
+  const length = view.state.doc.length
+  const ranges: Array<{ from: number; to: number; decoration: Decoration }> = []
+  for (const [clientId, state] of awareness.getStates()) {
+    if (clientId === awareness.clientID) continue
+    const cursor = (state as { cursor?: CursorInfo }).cursor
+    if (!cursor) continue
+    const anchor = absolute(config, cursor.anchor)
+    const head = absolute(config, cursor.head)
+    if (anchor === null || head === null) continue
+    const user = (state as { user?: Partial<UserInfo> }).user
+    const color = sanitizeColor(user?.color)
+    const name = sanitizeName(user?.name)
+    const from = Math.min(anchor, head, length)
+    const to = Math.min(Math.max(anchor, head), length)
+    if (from < to) {
+      ranges.push({
+        from,
+        to,
+        decoration: Decoration.mark({ class: "cm-ySelection", attributes: { style: `background-color: ${color}33` } }),
+      })
+    }
+    const at = Math.min(head, length)
+    ranges.push({ from: at, to: at, decoration: Decoration.widget({ widget: new CaretWidget(name, color), side: 1 }) })
+  }
+  ranges.sort((a, b) => a.from - b.from || a.to - b.to)
+  const builder = new RangeSetBuilder<Decoration>()
+  for (const range of ranges) builder.add(range.from, range.to, range.decoration)
+  return builder.finish()
+}
+
+/** @internal The plugin value behind remoteCursorsPlugin. */
+export class RemoteCursors {
+  decorations: DecorationSet
+  private readonly config: CollabConfig
+  private scheduled = false
+  private readonly onChange = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
+    const awareness = this.config.awareness!
+    if (![...added, ...updated, ...removed].some((id) => id !== awareness.clientID)) return
+    // Awareness changes can be announced while this editor is mid-update (our own cursor is
+    // published from update()); redraw once that update is over.
+    if (this.scheduled) return
+    this.scheduled = true
+    queueMicrotask(() => {
+      this.scheduled = false
+      if (!this.destroyed) this.view.dispatch({ annotations: awarenessChanged.of(true) })
+    })
+  }
+  private destroyed = false
+
+  constructor(private readonly view: EditorView) {
+    this.config = view.state.facet(collabConfig)!
+    this.decorations = buildDecorations(view, this.config)
+    this.config.awareness?.on("change", this.onChange)
+  }
+
+  update(update: ViewUpdate): void {
+    const redraw = update.docChanged || update.transactions.some((tr) => tr.annotation(awarenessChanged))
+    if (redraw) this.decorations = buildDecorations(update.view, this.config)
+    const awareness = this.config.awareness
+    if (awareness && (update.selectionSet || update.focusChanged || update.docChanged) && update.view.hasFocus) {
+      const { anchor, head } = update.state.selection.main
+      const cursor: CursorInfo = {
+        anchor: Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(this.config.ytext, anchor)),
+        head: Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(this.config.ytext, head)),
+      }
+      awareness.setLocalStateField("cursor", cursor)
+    }
+  }
+
+  destroy(): void {
+    this.destroyed = true
+    this.config.awareness?.off("change", this.onChange)
+  }
+}
+
+/**
+ * Draws other users' carets, selections and name labels from awareness, and publishes the local
+ * selection as `cursor` while the editor has focus.
+ */
+const remoteCursorsPlugin = ViewPlugin.fromClass(RemoteCursors, { decorations: (plugin) => plugin.decorations })
+
+const remoteCursorsTheme = EditorView.baseTheme({
+  ".cm-ySelectionCaret": {
+    position: "relative",
+    borderLeft: "2px solid",
+    marginLeft: "-1px",
+    marginRight: "-1px",
+    boxSizing: "border-box",
+  },
+  ".cm-ySelectionInfo": {
+    position: "absolute",
+    top: "-1.3em",
+    left: "-2px",
+    padding: "0 4px",
+    borderRadius: "3px 3px 3px 0",
+    color: "#fff",
+    fontSize: "0.75em",
+    fontFamily: "system-ui, sans-serif",
+    lineHeight: "1.3em",
+    whiteSpace: "nowrap",
+    userSelect: "none",
+    pointerEvents: "none",
+    zIndex: "10",
+  },
+})
+
+/** Remote carets, selections and names, and the local cursor published to awareness. */
+export function remoteCursors(): Extension {
+  return [remoteCursorsPlugin, remoteCursorsTheme]
+}
