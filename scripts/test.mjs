@@ -3,10 +3,12 @@
 import { spawnSync } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
-import { ensureBuilt, ensureInstalled, isFile, pnpm, root } from "./workspace.mjs"
+import { ensureBuilt, ensureInstalled, ensureSystemPackages, isFile, pnpm, root } from "./workspace.mjs"
 
 ensureInstalled()
 ensureBuilt()
+// The browser tests drive Debian's Chromium; Playwright cannot download its own here.
+ensureSystemPackages({ chromium: "chromium" })
 
 const reports = join(root, "node_modules", ".tandem", "reports")
 rmSync(reports, { recursive: true, force: true })
@@ -16,7 +18,7 @@ let passed = 0
 let failed = 0
 
 console.log("tandem: typecheck")
-if (pnpm(["-r", "run", "typecheck"], { check: false }) === 0) passed++
+if (pnpm(["-r", "--no-bail", "run", "typecheck"], { check: false }) === 0) passed++
 else {
   console.error("tandem: typecheck failed")
   failed++
@@ -35,6 +37,19 @@ if (isFile(vitestReport)) {
   failed += report.testResults.filter((file) => file.status === "failed" && file.assertionResults.length === 0).length
 } else {
   console.error("tandem: vitest wrote no report")
+  failed++
+}
+
+console.log("tandem: browser tests")
+const playwrightReport = join(reports, "playwright.json")
+spawnSync("npx", ["playwright", "test", "-c", "playwright.config.ts"], { cwd: join(root, "playwright"), stdio: "inherit" })
+if (isFile(playwrightReport)) {
+  const { stats, errors } = JSON.parse(readFileSync(playwrightReport, "utf8"))
+  // A test that failed once and passed on its retry counts as passed; the list above names it flaky.
+  passed += stats.expected + stats.flaky
+  failed += stats.unexpected + (errors?.length ?? 0)
+} else {
+  console.error("tandem: playwright wrote no report")
   failed++
 }
 

@@ -58,6 +58,30 @@ function stamp(name, digest) {
   writeFileSync(join(stampDir, name), digest)
 }
 
+/**
+ * Makes sure Debian packages are installed: `commands` maps a command to the package that
+ * provides it. Installs the missing ones with apt-get when running as root; otherwise says what
+ * to install and exits.
+ */
+export function ensureSystemPackages(commands) {
+  const missing = Object.entries(commands).filter(([command]) => spawnSync("sh", ["-c", `command -v ${command}`]).status !== 0)
+  if (missing.length === 0) return
+  const packages = [...new Set(missing.map(([, pkg]) => pkg))]
+  if (process.getuid?.() !== 0 || spawnSync("sh", ["-c", "command -v apt-get"]).status !== 0) {
+    console.error(`tandem: please install ${packages.join(" ")} (missing: ${missing.map(([c]) => c).join(", ")})`)
+    process.exit(1)
+  }
+  console.log(`tandem: installing ${packages.join(" ")}`)
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
+  for (const args of [["update", "-qq"], ["install", "-y", "-qq", ...packages]]) {
+    const result = spawnSync("apt-get", args, { stdio: "inherit", env })
+    if (result.status !== 0) {
+      console.error(`tandem: apt-get ${args.join(" ")} failed`)
+      process.exit(1)
+    }
+  }
+}
+
 /** Installs dependencies unless the lockfile and manifests are unchanged since the last install. */
 export function ensureInstalled() {
   const manifests = [join(root, "package.json"), join(root, "pnpm-workspace.yaml"), ...workspaceDirs().map((dir) => join(dir, "package.json"))]
@@ -65,6 +89,8 @@ export function ensureInstalled() {
   if (existsSync(lockfile)) manifests.push(lockfile)
   const digest = hashFiles(manifests)
   if (upToDate("install", digest)) return
+  // better-sqlite3 compiles from source when no prebuilt binary can be fetched.
+  ensureSystemPackages({ python3: "python3", make: "make", "g++": "g++" })
   console.log("tandem: installing dependencies")
   pnpm(["install", ...(existsSync(lockfile) ? ["--frozen-lockfile"] : [])])
   stamp("install", hashFiles(manifests))

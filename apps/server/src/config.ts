@@ -1,4 +1,5 @@
 import { resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import type { SqliteSync } from "@tandem/storage-sqlite"
 
 /** Everything the server app reads from its environment. */
@@ -7,6 +8,8 @@ export interface AppConfig {
   readonly host: string
   readonly dataDir: string
   readonly sqliteSync: SqliteSync
+  /** Folder of the built web app. */
+  readonly webDir: string
 }
 
 /** A setting that cannot be used; the app prints it and exits with status 2. */
@@ -17,7 +20,8 @@ export class ConfigError extends Error {
 /**
  * Reads the configuration from environment variables:
  * `PORT` (default 1234), `HOST` (default localhost), `TANDEM_DATA_DIR` (default ./data, relative
- * to the working directory), `TANDEM_SQLITE_SYNC` (`normal`, the default, or `full`).
+ * to the working directory), `TANDEM_SQLITE_SYNC` (`normal`, the default, or `full`),
+ * `TANDEM_WEB_DIR` (default: the web app built in this repository).
  *
  * @throws {ConfigError} for a value that cannot be used.
  */
@@ -33,5 +37,6 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     host: env.HOST || "localhost",
     dataDir: resolve(cwd, env.TANDEM_DATA_DIR || "data"),
     sqliteSync,
+    webDir: env.TANDEM_WEB_DIR ? resolve(cwd, env.TANDEM_WEB_DIR) : fileURLToPath(new URL("../../web/dist", import.meta.url)),
   }
 }

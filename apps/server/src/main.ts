@@ -4,6 +4,7 @@ import { createConsoleLogger, createSyncServer } from "@tandem/server"
 import { createNodeServer } from "@tandem/server/node"
 import { createSqliteStore } from "@tandem/storage-sqlite"
 import { ConfigError, readConfig } from "./config.js"
+import { webAppRoutes } from "./web.js"
 
 async function main(): Promise<void> {
   const config = readConfig(process.env, process.cwd())
@@ -11,11 +12,13 @@ async function main(): Promise<void> {
   const dbPath = join(config.dataDir, "tandem.db")
   const store = createSqliteStore({ path: dbPath, synchronous: config.sqliteSync })
   const sync = createSyncServer({ store, logger })
-  const server = createNodeServer({ sync })
+  const routes = webAppRoutes(config.webDir)
+  if (!routes) logger.warn("web app not built; serving sync and API only", { webDir: config.webDir })
+  const server = createNodeServer({ sync, ...(routes ? { routes } : {}) })
   const address = await server.listen(config.port, config.host)
 
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host
-  console.log(`Tandem listening on http://${shown}:${address.port} (sync at ws://${shown}:${address.port}/sync/<doc>), data in ${dbPath}`)
+  console.log(`Tandem listening on http://${shown}:${address.port} (editor at /, sync at ws://${shown}:${address.port}/sync/<doc>), data in ${dbPath}`)
 
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {

@@ -44,6 +44,8 @@ export interface EditorStatus {
   readonly synced: boolean
   /** The browser copy (with `persistence`) has been loaded. */
   readonly localLoaded: boolean
+  /** Every change so far is in the browser copy (with `persistence`; always false without). */
+  readonly savedLocally: boolean
   readonly peers: readonly Peer[]
 }
 
@@ -108,11 +110,15 @@ export function createEditor(options: EditorOptions): EditorHandle {
 
   let connection: ConnectionState = "connecting"
   let localLoaded = persistence === null
+  // Changes issued to the browser copy, and how many of them are known to be committed there.
+  let localIssued = 0
+  let localCommitted = 0
   const listeners = new Set<(status: EditorStatus) => void>()
   const status = (): EditorStatus => ({
     connection,
     synced: provider.synced,
     localLoaded,
+    savedLocally: persistence !== null && localLoaded && localCommitted === localIssued,
     peers: [...awareness.getStates()].flatMap(([clientId, state]) => {
       const user = (state as { user?: Partial<UserInfo> }).user
       if (!user || typeof user.name !== "string") return []
@@ -143,6 +149,23 @@ export function createEditor(options: EditorOptions): EditorHandle {
     localLoaded = true
     notify()
   })
+  // y-indexeddb writes each update in a transaction of its own and says nothing when it commits.
+  // A read transaction on the same store, opened after that write, completes only after it: its
+  // completion is the proof that the change is in the browser.
+  const onLocalUpdate = (_update: Uint8Array, origin: unknown) => {
+    if (!persistence || origin === persistence) return
+    const issued = ++localIssued
+    notify()
+    void persistence.whenSynced.then(() => {
+      if (!persistence.db) return
+      const read = persistence.db.transaction(["updates"], "readonly")
+      read.oncomplete = () => {
+        localCommitted = Math.max(localCommitted, issued)
+        notify()
+      }
+    })
+  }
+  ydoc.on("update", onLocalUpdate)
 
   return {
     view,
@@ -164,6 +187,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
       provider.off("connection-close", onClose)
       provider.off("sync", notify)
       awareness.off("change", notify)
+      ydoc.off("update", onLocalUpdate)
       view.destroy()
       provider.destroy()
       undoManager.destroy()

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { history, undo as cmUndo } from "@codemirror/commands"
-import { EditorSelection, EditorState, Transaction } from "@codemirror/state"
+import { EditorSelection, EditorState, Transaction, type Extension } from "@codemirror/state"
 import { EditorView } from "@codemirror/view"
 import * as prng from "lib0/prng"
 import { afterEach, describe, expect, it } from "vitest"
@@ -21,7 +21,7 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup()
 })
 
-function peer(extra: Parameters<typeof EditorState.create>[0]["extensions"] = []): Peer {
+function peer(extra: Extension = []): Peer {
   const doc = new Y.Doc()
   const text = doc.getText("content")
   const awareness = new awarenessProtocol.Awareness(doc)
