@@ -1,6 +1,13 @@
+import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { defaults, type Limits } from "@tandem/server"
 import type { SqliteSync } from "@tandem/storage-sqlite"
+
+/** How the server authorizes: open, or JWTs checked with a secret or a public key. */
+export type AuthConfig =
+  | { readonly kind: "open" }
+  | { readonly kind: "jwt"; readonly secret?: string; readonly publicKey?: string; readonly audience?: string; readonly issuer?: string }
 
 /** Everything the server app reads from its environment. */
 export interface AppConfig {
@@ -10,6 +17,9 @@ export interface AppConfig {
   readonly sqliteSync: SqliteSync
   /** Folder of the built web app. */
   readonly webDir: string
+  readonly auth: AuthConfig
+  readonly allowedOrigins: readonly string[] | null
+  readonly limits: Limits
 }
 
 /** A setting that cannot be used; the app prints it and exits with status 2. */
@@ -17,11 +27,51 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError"
 }
 
+/** The environment variable of each limit: `maxFrameBytes` is `TANDEM_MAX_FRAME_BYTES`. */
+export function limitVariable(name: keyof Limits): string {
+  return `TANDEM_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`
+}
+
+function readLimits(env: NodeJS.ProcessEnv): Limits {
+  const limits: Record<string, number> = { ...defaults.limits }
+  for (const name of Object.keys(defaults.limits) as Array<keyof Limits>) {
+    const variable = limitVariable(name)
+    const text = env[variable]
+    if (text === undefined || text === "") continue
+    const value = Number(text)
+    if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${variable} must be a positive whole number, not "${text}"`)
+    limits[name] = value
+  }
+  return limits as unknown as Limits
+}
+
+function readAuth(env: NodeJS.ProcessEnv, cwd: string): AuthConfig {
+  const secret = env.TANDEM_AUTH_SECRET || undefined
+  let publicKey = env.TANDEM_AUTH_PUBLIC_KEY || undefined
+  if (secret && publicKey) throw new ConfigError("set TANDEM_AUTH_SECRET or TANDEM_AUTH_PUBLIC_KEY, not both")
+  if (!secret && !publicKey) return { kind: "open" }
+  // The public key may be given inline (PEM or JWK JSON) or as a path to a file holding it.
+  if (publicKey && !publicKey.includes("-----BEGIN") && !publicKey.trim().startsWith("{")) {
+    try {
+      publicKey = readFileSync(resolve(cwd, publicKey), "utf8")
+    } catch {
+      throw new ConfigError("TANDEM_AUTH_PUBLIC_KEY must be a PEM, a JWK, or the path of a file holding one")
+    }
+  }
+  return {
+    kind: "jwt",
+    ...(secret ? { secret } : {}),
+    ...(publicKey ? { publicKey } : {}),
+    ...(env.TANDEM_AUTH_AUDIENCE ? { audience: env.TANDEM_AUTH_AUDIENCE } : {}),
+    ...(env.TANDEM_AUTH_ISSUER ? { issuer: env.TANDEM_AUTH_ISSUER } : {}),
+  }
+}
+
 /**
- * Reads the configuration from environment variables:
- * `PORT` (default 1234), `HOST` (default localhost), `TANDEM_DATA_DIR` (default ./data, relative
- * to the working directory), `TANDEM_SQLITE_SYNC` (`normal`, the default, or `full`),
- * `TANDEM_WEB_DIR` (default: the web app built in this repository).
+ * Reads the configuration from environment variables (see the README's table): `PORT`, `HOST`,
+ * `TANDEM_DATA_DIR`, `TANDEM_SQLITE_SYNC`, `TANDEM_WEB_DIR`, `TANDEM_AUTH_SECRET`,
+ * `TANDEM_AUTH_PUBLIC_KEY`, `TANDEM_AUTH_AUDIENCE`, `TANDEM_AUTH_ISSUER`,
+ * `TANDEM_ALLOWED_ORIGINS` and one `TANDEM_MAX_…` variable per limit.
  *
  * @throws {ConfigError} for a value that cannot be used.
  */
@@ -32,11 +82,18 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
   if (sqliteSync !== "normal" && sqliteSync !== "full") {
     throw new ConfigError(`TANDEM_SQLITE_SYNC must be "normal" or "full", not "${sqliteSync}"`)
   }
+  const origins = (env.TANDEM_ALLOWED_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean)
   return {
     port,
     host: env.HOST || "localhost",
     dataDir: resolve(cwd, env.TANDEM_DATA_DIR || "data"),
     sqliteSync,
     webDir: env.TANDEM_WEB_DIR ? resolve(cwd, env.TANDEM_WEB_DIR) : fileURLToPath(new URL("../../web/dist", import.meta.url)),
+    auth: readAuth(env, cwd),
+    allowedOrigins: origins.length > 0 ? origins : null,
+    limits: readLimits(env),
   }
 }

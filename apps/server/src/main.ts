@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { join } from "node:path"
-import { createConsoleLogger, createSyncServer } from "@tandem/server"
+import { createJwtAuthorizer } from "@tandem/auth-jwt"
+import { createConsoleLogger, createSyncServer, openAuthorizer } from "@tandem/server"
 import { createNodeServer } from "@tandem/server/node"
 import { createSqliteStore } from "@tandem/storage-sqlite"
 import { ConfigError, readConfig } from "./config.js"
@@ -11,10 +12,19 @@ async function main(): Promise<void> {
   const logger = createConsoleLogger()
   const dbPath = join(config.dataDir, "tandem.db")
   const store = createSqliteStore({ path: dbPath, synchronous: config.sqliteSync })
-  const sync = createSyncServer({ store, logger })
+  const authorizer =
+    config.auth.kind === "jwt"
+      ? await createJwtAuthorizer(config.auth).catch((error: unknown) => {
+          throw new ConfigError(`cannot use the auth key: ${error instanceof Error ? error.message : String(error)}`)
+        })
+      : openAuthorizer
+  if (config.auth.kind === "open") {
+    logger.warn("auth is off: anyone who can reach this server can read and write every document (set TANDEM_AUTH_SECRET or TANDEM_AUTH_PUBLIC_KEY)")
+  }
+  const sync = createSyncServer({ store, logger, authorizer, limits: config.limits })
   const routes = webAppRoutes(config.webDir)
   if (!routes) logger.warn("web app not built; serving sync and API only", { webDir: config.webDir })
-  const server = createNodeServer({ sync, ...(routes ? { routes } : {}) })
+  const server = createNodeServer({ sync, allowedOrigins: config.allowedOrigins, ...(routes ? { routes } : {}) })
   const address = await server.listen(config.port, config.host)
 
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host

@@ -6,6 +6,8 @@ export {
   SyncTag,
   AuthTag,
   type AwarenessEntry,
+  type UpdateSummary,
+  encodeAwarenessEntries,
   type Message,
   type MessageType,
   encodeSyncStep1,

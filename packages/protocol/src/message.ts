@@ -17,6 +17,16 @@ export interface AwarenessEntry {
   readonly clientId: number
   readonly clock: number
   readonly state: unknown
+  /** Size of the state's JSON on the wire, in bytes. */
+  readonly bytes: number
+}
+
+/** What a Yjs update carries, read once while validating it. */
+export interface UpdateSummary {
+  /** For each client id, the clock range `[from, to)` of the structs the update holds. */
+  readonly clocks: ReadonlyMap<number, { readonly from: number; readonly to: number }>
+  /** The ranges of items the update deletes. */
+  readonly deletes: ReadonlyArray<{ readonly client: number; readonly clock: number; readonly length: number }>
 }
 
 /**
@@ -25,8 +35,8 @@ export interface AwarenessEntry {
  */
 export type Message =
   | { readonly type: "sync-step-1"; readonly stateVector: Uint8Array }
-  | { readonly type: "sync-step-2"; readonly update: Uint8Array }
-  | { readonly type: "update"; readonly update: Uint8Array }
+  | { readonly type: "sync-step-2"; readonly update: Uint8Array; readonly summary: UpdateSummary }
+  | { readonly type: "update"; readonly update: Uint8Array; readonly summary: UpdateSummary }
   | { readonly type: "awareness"; readonly update: Uint8Array; readonly entries: readonly AwarenessEntry[] }
   | { readonly type: "query-awareness" }
   | { readonly type: "permission-denied"; readonly reason: string }
@@ -91,17 +101,52 @@ export function encodePermissionDenied(reason: string): Uint8Array {
 
 /**
  * Checks that `update` is a Yjs (v1) update that decodes completely, without applying it
- * anywhere. Yjs integrates the structs of an update before it reads its delete set, so an
- * update that fails half way through would otherwise leave a document half changed.
+ * anywhere, and says what it carries. Yjs integrates the structs of an update before it reads
+ * its delete set, so an update that fails half way through would otherwise leave a document
+ * half changed.
  *
  * @throws {ProtocolError} with code `"malformed"`.
  */
-export function validateUpdate(update: Uint8Array): void {
+export function validateUpdate(update: Uint8Array): UpdateSummary {
+  let decoded: ReturnType<typeof Y.decodeUpdate>
   try {
-    Y.decodeUpdate(update)
+    decoded = Y.decodeUpdate(update)
   } catch (cause) {
     throw new ProtocolError("malformed", "update does not decode", { cause })
   }
+  const clocks = new Map<number, { from: number; to: number }>()
+  for (const struct of decoded.structs) {
+    // A Skip marks a gap in the update, not content.
+    if (struct instanceof Y.Skip) continue
+    const { client, clock } = struct.id
+    const range = clocks.get(client)
+    const end = clock + struct.length
+    if (!range) clocks.set(client, { from: clock, to: end })
+    else {
+      range.from = Math.min(range.from, clock)
+      range.to = Math.max(range.to, end)
+    }
+  }
+  const deletes: Array<{ client: number; clock: number; length: number }> = []
+  for (const [client, items] of decoded.ds.clients) {
+    for (const item of items) deletes.push({ client, clock: item.clock, length: item.len })
+  }
+  return { clocks, deletes }
+}
+
+/**
+ * Encodes awareness entries as a y-protocols awareness update (the payload of
+ * {@link encodeAwareness}), for relaying a filtered part of what a peer sent.
+ */
+export function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeVarUint(e, entries.length)
+    for (const entry of entries) {
+      encoding.writeVarUint(e, entry.clientId)
+      encoding.writeVarUint(e, entry.clock)
+      encoding.writeVarString(e, JSON.stringify(entry.state))
+    }
+  })
 }
 
 function readStateVector(decoder: decoding.Decoder): Uint8Array {
@@ -114,6 +159,8 @@ function readStateVector(decoder: decoding.Decoder): Uint8Array {
   return stateVector
 }
 
+const textDecoder = new TextDecoder("utf-8", { fatal: true })
+
 function readAwarenessEntries(update: Uint8Array): AwarenessEntry[] {
   const decoder = decoding.createDecoder(update)
   const count = decoding.readVarUint(decoder)
@@ -121,8 +168,9 @@ function readAwarenessEntries(update: Uint8Array): AwarenessEntry[] {
   for (let i = 0; i < count; i++) {
     const clientId = decoding.readVarUint(decoder)
     const clock = decoding.readVarUint(decoder)
-    const state: unknown = JSON.parse(decoding.readVarString(decoder))
-    entries.push({ clientId, clock, state })
+    const json = decoding.readVarUint8Array(decoder)
+    const state: unknown = JSON.parse(textDecoder.decode(json))
+    entries.push({ clientId, clock, state, bytes: json.byteLength })
   }
   return entries
 }
@@ -137,13 +185,11 @@ function readMessage(decoder: decoding.Decoder): Message {
           return { type: "sync-step-1", stateVector: readStateVector(decoder) }
         case SyncTag.Step2: {
           const update = decoding.readVarUint8Array(decoder)
-          validateUpdate(update)
-          return { type: "sync-step-2", update }
+          return { type: "sync-step-2", update, summary: validateUpdate(update) }
         }
         case SyncTag.Update: {
           const update = decoding.readVarUint8Array(decoder)
-          validateUpdate(update)
-          return { type: "update", update }
+          return { type: "update", update, summary: validateUpdate(update) }
         }
         default:
           throw new ProtocolError("unknown-message", `unknown sync message ${syncTag}`)

@@ -1,10 +1,11 @@
 import { CloseCode } from "./close-code.js"
 
 /** Why a frame was rejected. Each reason maps to the close code in {@link ProtocolError.closeCode}. */
-export type ProtocolErrorCode = "malformed" | "unknown-message" | "too-big"
+export type ProtocolErrorCode = "malformed" | "unknown-message" | "too-big" | "policy"
 
 /**
- * Thrown by the decoders when bytes from a peer are not a valid message. Carries a typed `code`
+ * Thrown when what a peer sent cannot be accepted: by the decoders for bytes that are not a
+ * valid message, and by the server for messages that break a rule or a limit. Carries a typed `code`
  * and the close code the connection that sent the bytes must be closed with.
  */
 export class ProtocolError extends Error {
@@ -18,6 +19,14 @@ export class ProtocolError extends Error {
 
   /** The WebSocket close code for this error. */
   get closeCode(): CloseCode {
-    return this.code === "too-big" ? CloseCode.TooBig : CloseCode.Malformed
+    switch (this.code) {
+      case "too-big":
+        return CloseCode.TooBig
+      case "policy":
+        return CloseCode.Policy
+      case "malformed":
+      case "unknown-message":
+        return CloseCode.Malformed
+    }
   }
 }

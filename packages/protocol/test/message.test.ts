@@ -10,6 +10,7 @@ import {
   ProtocolError,
   decodeMessages,
   encodeAwareness,
+  encodeAwarenessEntries,
   encodePermissionDenied,
   encodeQueryAwareness,
   encodeSyncStep1,
@@ -84,17 +85,40 @@ describe("decodeMessages", () => {
     awareness.destroy()
 
     expect(decodeMessages(encodeSyncStep1(stateVector))).toEqual([{ type: "sync-step-1", stateVector }])
-    expect(decodeMessages(encodeSyncStep2(update))).toEqual([{ type: "sync-step-2", update }])
-    expect(decodeMessages(encodeUpdate(update))).toEqual([{ type: "update", update }])
+    const summary = { clocks: new Map([[1, { from: 0, to: 2 }]]), deletes: [] }
+    expect(decodeMessages(encodeSyncStep2(update))).toEqual([{ type: "sync-step-2", update, summary }])
+    expect(decodeMessages(encodeUpdate(update))).toEqual([{ type: "update", update, summary }])
     expect(decodeMessages(encodeQueryAwareness())).toEqual([{ type: "query-awareness" }])
     expect(decodeMessages(encodePermissionDenied("no"))).toEqual([{ type: "permission-denied", reason: "no" }])
     expect(decodeMessages(encodeAwareness(awarenessUpdate))).toEqual([
       {
         type: "awareness",
         update: awarenessUpdate,
-        entries: [{ clientId: 7, clock: 1, state: { user: { name: "Ada", color: "#f00" } } }],
+        entries: [{ clientId: 7, clock: 1, state: { user: { name: "Ada", color: "#f00" } }, bytes: 38 }],
       },
     ])
+  })
+
+  it("summarises the clock ranges and deletions an update carries", () => {
+    const doc = new Y.Doc()
+    doc.clientID = 5
+    const text = doc.getText("content")
+    text.insert(0, "abcdef")
+    text.delete(1, 2)
+    const [message] = decodeMessages(encodeUpdate(Y.encodeStateAsUpdate(doc)))
+    expect(message?.type === "update" && message.summary).toEqual({
+      clocks: new Map([[5, { from: 0, to: 6 }]]),
+      deletes: [{ client: 5, clock: 1, length: 2 }],
+    })
+  })
+
+  it("re-encodes awareness entries as y-protocols reads them", () => {
+    const entries = [
+      { clientId: 3, clock: 4, state: { user: { name: "B" } }, bytes: JSON.stringify({ user: { name: "B" } }).length },
+      { clientId: 9, clock: 2, state: null, bytes: 4 },
+    ]
+    const [message] = decodeMessages(encodeAwareness(encodeAwarenessEntries(entries)))
+    expect(message?.type === "awareness" && message.entries).toEqual(entries)
   })
 
   it("reads several messages sent back to back in one frame", () => {

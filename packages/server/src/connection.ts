@@ -1,4 +1,6 @@
 import { CloseCode, ProtocolError, decodeMessages, type Message } from "@tandem/protocol"
+import type { Grant } from "./auth.js"
+import { TokenBucket } from "./token-bucket.js"
 
 /**
  * The least a transport must offer the core: send a binary frame, close with a code. The Node
@@ -14,7 +16,7 @@ export type Access = "read" | "write"
 
 /** Who handles a connection's messages and its end. */
 export interface ConnectionHandler {
-  /** Handles one decoded message. May throw; the connection then closes with 1011. */
+  /** Handles one decoded message. Throws a ProtocolError to close with its code; anything else closes with 1011. */
   receive(connection: Connection, message: Message): void
   /** The connection has closed, whichever side closed it. Called once. */
   closed(connection: Connection): void
@@ -22,26 +24,45 @@ export interface ConnectionHandler {
   failed(connection: Connection, code: number, error: unknown): void
 }
 
+/** The per-connection limits a Connection enforces itself. */
+export interface ConnectionLimits {
+  readonly maxMessagesPerSecond: number
+  readonly maxBytesPerSecond: number
+  readonly maxFrameBytes: number
+  readonly maxQueuedFrames: number
+}
+
 /**
  * One client on one document. Decodes each frame once and hands the messages on in order;
- * frames that arrive before the document is loaded wait in a queue, so nothing is reordered.
- * Never throws back into the transport.
+ * frames that arrive before the document is loaded wait in a bounded queue, so nothing is
+ * reordered. Enforces the message and byte rates. Never throws back into the transport.
  */
 export class Connection {
-  /** Client ids whose awareness this connection has set; removed for everyone when it closes. */
+  /** Awareness client ids this connection owns; removed for everyone when it closes. */
   readonly awarenessIds = new Set<number>()
   private queue: Uint8Array[] | null = []
   private isClosed = false
+  private readonly messages: TokenBucket
+  private readonly bytes: TokenBucket
 
   constructor(
     /** Unique within one server, for logs. */
     readonly id: number,
     /** The document this connection is on. */
     readonly doc: string,
-    readonly access: Access,
+    /** Who this is and what they may do. */
+    readonly grant: Grant,
     private readonly socket: Socket,
     private readonly handler: ConnectionHandler,
-  ) {}
+    private readonly limits: ConnectionLimits,
+  ) {
+    this.messages = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * 10)
+    this.bytes = new TokenBucket(limits.maxBytesPerSecond, Math.max(limits.maxBytesPerSecond, limits.maxFrameBytes * 2))
+  }
+
+  get access(): Access {
+    return this.grant.access
+  }
 
   /** Whether the connection has closed. */
   get closed(): boolean {
@@ -61,8 +82,13 @@ export class Connection {
   /** Called by the transport with each binary frame. */
   receive(frame: Uint8Array): void {
     if (this.isClosed) return
-    if (this.queue) this.queue.push(frame)
-    else this.handle(frame)
+    if (!this.messages.take(1) || !this.bytes.take(frame.byteLength)) {
+      this.fail(CloseCode.Policy, new ProtocolError("policy", "rate limit exceeded"))
+      return
+    }
+    if (!this.queue) this.handle(frame)
+    else if (this.queue.length < this.limits.maxQueuedFrames) this.queue.push(frame)
+    else this.fail(CloseCode.Policy, new ProtocolError("policy", "too many frames before the document loaded"))
   }
 
   /** Sends a frame unless the connection has closed. */
@@ -123,5 +149,5 @@ export class Connection {
 function reasonOf(error: unknown): string {
   // A close reason is limited to 123 bytes on the wire.
   const text = error instanceof Error ? error.message : String(error)
-  return text.length > 100 ? text.slice(0, 100) : text
+  return Buffer.byteLength(text) > 120 ? text.slice(0, 60) : text
 }

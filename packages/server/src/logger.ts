@@ -19,12 +19,35 @@ function format(level: string, message: string, fields: LogFields | undefined): 
   return line
 }
 
-/** A logger writing one plain line per entry to standard error. */
-export function createConsoleLogger(): Logger {
+/**
+ * A logger writing one plain line per entry to standard error, at most `maxLinesPerSecond`
+ * lines a second (default 50): a flood of bad input must not become a flood of logs. Lines
+ * over the budget are counted and reported in one line when the next second begins.
+ */
+export function createConsoleLogger(options: { maxLinesPerSecond?: number } = {}): Logger {
+  const budget = options.maxLinesPerSecond ?? 50
+  let second = 0
+  let written = 0
+  let dropped = 0
+  const write = (level: string, message: string, fields?: LogFields) => {
+    const now = Math.floor(Date.now() / 1000)
+    if (now !== second) {
+      if (dropped > 0) process.stderr.write(format("warn", "log lines suppressed", { count: dropped }) + "\n")
+      second = now
+      written = 0
+      dropped = 0
+    }
+    if (written >= budget) {
+      dropped++
+      return
+    }
+    written++
+    process.stderr.write(format(level, message, fields) + "\n")
+  }
   return {
-    info: (message, fields) => process.stderr.write(format("info", message, fields) + "\n"),
-    warn: (message, fields) => process.stderr.write(format("warn", message, fields) + "\n"),
-    error: (message, fields) => process.stderr.write(format("error", message, fields) + "\n"),
+    info: (message, fields) => write("info", message, fields),
+    warn: (message, fields) => write("warn", message, fields),
+    error: (message, fields) => write("error", message, fields),
   }
 }
 

@@ -1,7 +1,7 @@
 import * as Y from "yjs"
 import type { DocumentStore, StoredDocument } from "./document-store.js"
 import { StorageError } from "./document-store.js"
-import { Room } from "./room.js"
+import { Room, type RoomLimits } from "./room.js"
 import type { RoomBus } from "./room-bus.js"
 import { UpdateLog } from "./update-log.js"
 
@@ -18,6 +18,7 @@ export interface RoomManagerOptions {
   readonly onStorageError: (error: StorageError, attempt: number) => void
   readonly onCompacted: (doc: string, head: number, bytes: number) => void
   readonly onBusError: (doc: string, error: unknown) => void
+  readonly limits: RoomLimits
 }
 
 interface Entry {
@@ -125,9 +126,13 @@ export class RoomManager {
       maxRetryDelayMs: this.options.maxRetryDelayMs,
       snapshot: () => Y.encodeStateAsUpdate(doc),
       onError: this.options.onStorageError,
-      onCompacted: (head, bytes) => this.options.onCompacted(name, head, bytes),
+      onCompacted: (head, bytes) => {
+        room.compacted(bytes)
+        this.options.onCompacted(name, head, bytes)
+      },
     })
-    const room = new Room(name, doc, log, this.options.bus, (error) => this.options.onBusError(name, error))
+    const storedBytes = (stored?.snapshot?.byteLength ?? 0) + (stored?.updates.reduce((sum, update) => sum + update.byteLength, 0) ?? 0)
+    const room: Room = new Room(name, doc, log, this.options.bus, (error) => this.options.onBusError(name, error), this.options.limits, storedBytes)
     this.options.onLoaded(room, performance.now() - started)
     return room
   }

@@ -1,16 +1,44 @@
 import {
+  ProtocolError,
   decodeMessages,
   encodeAwareness,
+  encodeAwarenessEntries,
+  encodePermissionDenied,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
+  type AwarenessEntry,
   type Message,
+  type UpdateSummary,
 } from "@tandem/protocol"
 import * as awarenessProtocol from "y-protocols/awareness"
 import * as Y from "yjs"
 import type { Connection } from "./connection.js"
 import type { RoomBus } from "./room-bus.js"
 import type { UpdateLog } from "./update-log.js"
+
+/** The limits a Room enforces on what peers send. */
+export interface RoomLimits {
+  readonly maxDocumentBytes: number
+  readonly maxAwarenessStateBytes: number
+  readonly maxPendingBytes: number
+}
+
+/** Whether an update holds anything `doc` lacks: structs past its clocks, or deletions it has not made. */
+function carriesNews(doc: Y.Doc, summary: UpdateSummary): boolean {
+  for (const [client, range] of summary.clocks) {
+    if (range.to > Y.getState(doc.store, client)) return true
+  }
+  if (summary.deletes.length === 0) return false
+  // Only read-only peers come here, at most once per handshake: building the delete set is fine.
+  const deleted = Y.createDeleteSetFromStructStore(doc.store)
+  return summary.deletes.some(({ client, clock, length }) => {
+    if (clock + length > Y.getState(doc.store, client)) return true
+    // The set's ranges are sorted and merged: a range already deleted lies inside one of them.
+    const ranges = deleted.clients.get(client) ?? []
+    return !ranges.some((range) => range.clock <= clock && clock + length <= range.clock + range.len)
+  })
+}
 
 /** Name of the shared text every Tandem client edits. */
 export const contentKey = "content"
@@ -36,6 +64,11 @@ export class Room {
    * missing their dependencies, and Yjs re-merges pending updates on every arrival.
    */
   private readonly subscribers = new Set<Connection>()
+  /**
+   * Which live connection owns each awareness client id: the first to set it. Others may not
+   * set or remove that state, nor write new content under that id.
+   */
+  private readonly owners = new Map<number, Connection>()
   private readonly unsubscribeBus: () => void
 
   constructor(
@@ -44,6 +77,9 @@ export class Room {
     readonly log: UpdateLog,
     private readonly bus: RoomBus,
     private readonly onBusError: (error: unknown) => void,
+    private readonly limits: RoomLimits,
+    /** Estimated size of the document: what storage held at load plus every update since. */
+    private bytes: number,
   ) {
     this.awareness = new awarenessProtocol.Awareness(doc)
     // The server has no cursor of its own.
@@ -78,7 +114,9 @@ export class Room {
     this.connections.delete(connection)
     this.subscribers.delete(connection)
     if (connection.awarenessIds.size > 0) {
-      awarenessProtocol.removeAwarenessStates(this.awareness, [...connection.awarenessIds], connection)
+      const ids = [...connection.awarenessIds]
+      for (const id of ids) this.owners.delete(id)
+      awarenessProtocol.removeAwarenessStates(this.awareness, ids, connection)
     }
   }
 
@@ -95,11 +133,10 @@ export class Room {
       }
       case "sync-step-2":
       case "update":
-        // What is new reaches onDocUpdate, which stores and then relays it.
-        Y.applyUpdate(this.doc, message.update, connection)
+        this.applyUpdate(connection, message.update, message.summary)
         return
       case "awareness":
-        awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, connection)
+        this.applyAwareness(connection, message.entries, message.update)
         return
       case "query-awareness":
         connection.send(this.encodeAwarenessOf([...this.awareness.getStates().keys()]))
@@ -112,6 +149,56 @@ export class Room {
         throw new Error(`unhandled message ${(unhandled as Message).type}`)
       }
     }
+  }
+
+  /** The compacted snapshot replaced the log: the size estimate starts again from it. */
+  compacted(snapshotBytes: number): void {
+    this.bytes = snapshotBytes
+  }
+
+  private applyUpdate(connection: Connection, update: Uint8Array, summary: UpdateSummary): void {
+    if (connection.access === "read") {
+      // A read-only client's handshake sends what it has; only news is refused. The connection
+      // stays open for reading.
+      if (carriesNews(this.doc, summary)) connection.send(encodePermissionDenied("read-only access"))
+      return
+    }
+    for (const [client, range] of summary.clocks) {
+      const owner = this.owners.get(client)
+      // Writing new content under a client id another live connection owns would make that
+      // user's own next edits collide and be dropped: the attack that silences a user.
+      if (owner && owner !== connection && range.to > Y.getState(this.doc.store, client)) {
+        throw new ProtocolError("policy", "update claims another connection's client id")
+      }
+    }
+    if (this.bytes + update.byteLength > this.limits.maxDocumentBytes) {
+      throw new ProtocolError("too-big", "document size limit reached")
+    }
+    // What is new reaches onDocUpdate, which stores and then relays it.
+    Y.applyUpdate(this.doc, update, connection)
+    const { pendingStructs, pendingDs } = this.doc.store
+    const pending = (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
+    if (pending > this.limits.maxPendingBytes) {
+      // Content waiting on dependencies is neither stored nor relayed; dropping it loses nothing
+      // that was accepted, and the clients that hold it send it again when they resync.
+      this.doc.store.pendingStructs = null
+      this.doc.store.pendingDs = null
+      throw new ProtocolError("policy", "too many updates waiting on missing dependencies")
+    }
+  }
+
+  private applyAwareness(connection: Connection, entries: readonly AwarenessEntry[], update: Uint8Array): void {
+    const accepted: AwarenessEntry[] = []
+    for (const entry of entries) {
+      if (entry.bytes > this.limits.maxAwarenessStateBytes) throw new ProtocolError("too-big", "awareness state too large")
+      const owner = this.owners.get(entry.clientId)
+      // The stock client re-sends states it heard from others: dropped quietly, never punished.
+      if (owner && owner !== connection) continue
+      accepted.push(entry)
+    }
+    if (accepted.length === 0) return
+    const filtered = accepted.length === entries.length ? update : encodeAwarenessEntries(accepted)
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, filtered, connection)
   }
 
   /** Closes every connection with `code`. */
@@ -129,6 +216,7 @@ export class Room {
   }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    this.bytes += update.byteLength
     // Encoded once; the same bytes go to every peer but the one it came from.
     const frame = encodeUpdate(update)
     // Recipients are fixed now: the state a subscriber was sent lacks this update; a later
@@ -146,9 +234,18 @@ export class Room {
     const changed = [...change.added, ...change.updated, ...change.removed]
     if (origin !== null && typeof origin === "object" && this.connections.has(origin as Connection)) {
       const owner = origin as Connection
-      for (const id of change.added) owner.awarenessIds.add(id)
-      for (const id of change.updated) owner.awarenessIds.add(id)
-      for (const id of change.removed) owner.awarenessIds.delete(id)
+      for (const id of [...change.added, ...change.updated]) {
+        if (!this.owners.has(id)) {
+          this.owners.set(id, owner)
+          owner.awarenessIds.add(id)
+        }
+      }
+      for (const id of change.removed) {
+        if (this.owners.get(id) === owner) {
+          this.owners.delete(id)
+          owner.awarenessIds.delete(id)
+        }
+      }
     }
     const frame = this.encodeAwarenessOf(changed)
     // Sent to the sender too: the stock client reconnects when it hears nothing for 30 seconds,

@@ -1,5 +1,6 @@
 import { CloseCode, type Message } from "@tandem/protocol"
-import { Connection, type Access, type ConnectionHandler, type Socket } from "./connection.js"
+import { openAuthorizer, type Authorizer, type Grant } from "./auth.js"
+import { Connection, type ConnectionHandler, type Socket } from "./connection.js"
 import type { DocumentStore, StorageError } from "./document-store.js"
 import { Emitter } from "./emitter.js"
 import { createConsoleLogger, type Logger } from "./logger.js"
@@ -7,10 +8,32 @@ import { localBus, type RoomBus } from "./room-bus.js"
 import { RoomManager } from "./room-manager.js"
 import type { Room } from "./room.js"
 
-/** Size limits. The transport enforces `maxFrameBytes`. */
+/**
+ * Limits on what one peer may do, so no one can hurt anyone else. The defaults leave room for a
+ * fast typist, a paste of a large file, a client replaying its offline edits and an office of
+ * people behind one IP address.
+ */
 export interface Limits {
   /** Largest frame a client may send; a larger one closes the connection with 1009. */
   readonly maxFrameBytes: number
+  /** Largest document (estimated from stored and accepted updates); an update that would pass it is refused with 1009. */
+  readonly maxDocumentBytes: number
+  /** Largest awareness state of one client, as JSON; a larger one closes with 1009. */
+  readonly maxAwarenessStateBytes: number
+  /** Messages a connection may send per second on average (bursts up to ten times that pass); more closes with 1008. */
+  readonly maxMessagesPerSecond: number
+  /** Bytes a connection may send per second on average (bursts up to two frames of the maximum size pass); more closes with 1008. */
+  readonly maxBytesPerSecond: number
+  /** Bytes of updates a document may hold waiting on missing dependencies; the update that passes it closes with 1008. */
+  readonly maxPendingBytes: number
+  /** Open connections in all; more are refused with HTTP 503. */
+  readonly maxConnections: number
+  /** Open connections from one IP address; more are refused with HTTP 503. */
+  readonly maxConnectionsPerIp: number
+  /** Bytes waiting to be sent to one peer; a peer that does not read past this is dropped. */
+  readonly maxBufferedBytes: number
+  /** Frames a connection may send before its document has loaded; more closes with 1008. */
+  readonly maxQueuedFrames: number
 }
 
 /** Options of {@link createSyncServer}. Only `store` is required. */
@@ -18,6 +41,8 @@ export interface SyncServerOptions {
   /** Where documents are kept. The server never closes it; its owner does, after `close()`. */
   readonly store: DocumentStore
   readonly logger?: Logger
+  /** Decides who may open which document; by default everyone may read and write everything. */
+  readonly authorizer?: Authorizer
   /** Cross-instance fan-out; a server running alone needs none. */
   readonly bus?: RoomBus
   readonly limits?: Partial<Limits>
@@ -37,7 +62,18 @@ export interface SyncServerOptions {
 
 /** Defaults of every option, in one place. */
 export const defaults = {
-  limits: { maxFrameBytes: 16 << 20 } satisfies Limits,
+  limits: {
+    maxFrameBytes: 16 << 20,
+    maxDocumentBytes: 64 << 20,
+    maxAwarenessStateBytes: 64 << 10,
+    maxMessagesPerSecond: 1000,
+    maxBytesPerSecond: 8 << 20,
+    maxPendingBytes: 4 << 20,
+    maxConnections: 10_000,
+    maxConnectionsPerIp: 500,
+    maxBufferedBytes: 32 << 20,
+    maxQueuedFrames: 1000,
+  } satisfies Limits,
   compaction: { afterUpdates: 1000, afterBytes: 1 << 20 },
   storageRetry: { initialDelayMs: 100, maxDelayMs: 5000 },
 } as const
@@ -59,11 +95,13 @@ export interface SyncServer {
   readonly rooms: RoomManager
   readonly limits: Limits
   readonly logger: Logger
+  readonly authorizer: Authorizer
   /**
-   * Opens a connection on document `doc` (a valid name; the transport checks it) over `socket`.
-   * The transport passes it every binary frame and tells it when the socket closes.
+   * Opens a connection on document `doc` (a valid name; the transport checks it) over `socket`,
+   * with what the authorizer granted. The transport passes it every binary frame and tells it
+   * when the socket closes. A grant that expires closes the connection with 4401.
    */
-  connect(socket: Socket, doc: string, access?: Access): Connection
+  connect(socket: Socket, doc: string, grant?: Grant): Connection
   /**
    * The text of `doc` once everything in it is stored, loading it if needed, or `null` when
    * nothing was ever stored under that name. Rejects with a StorageError when loading fails.
@@ -84,7 +122,9 @@ export interface SyncServer {
 export function createSyncServer(options: SyncServerOptions): SyncServer {
   if (!options?.store) throw new TypeError("createSyncServer: options.store is required")
   const limits: Limits = { ...defaults.limits, ...options.limits }
-  if (!(limits.maxFrameBytes > 0)) throw new TypeError("createSyncServer: limits.maxFrameBytes must be positive")
+  for (const [name, value] of Object.entries(limits)) {
+    if (!(typeof value === "number" && value > 0)) throw new TypeError(`createSyncServer: limits.${name} must be a positive number`)
+  }
   return new Server(options, limits)
 }
 
@@ -92,6 +132,7 @@ class Server implements SyncServer {
   readonly events: Emitter<ServerEvents>
   readonly rooms: RoomManager
   readonly logger: Logger
+  readonly authorizer: Authorizer
   private readonly connections = new Set<Connection>()
   private nextConnectionId = 1
   private closing: Promise<void> | null = null
@@ -101,6 +142,7 @@ class Server implements SyncServer {
     readonly limits: Limits,
   ) {
     const logger = (this.logger = options.logger ?? createConsoleLogger())
+    this.authorizer = options.authorizer ?? openAuthorizer
     this.events = new Emitter((error, event) => logger.error("event listener failed", { event: String(event), error }))
     const compaction = { ...defaults.compaction, ...options.compaction }
     const retry = { ...defaults.storageRetry, ...options.storageRetry }
@@ -119,14 +161,17 @@ class Server implements SyncServer {
       },
       onCompacted: (doc, head, bytes) => this.events.emit("compacted", { doc, head, bytes }),
       onBusError: (doc, error) => logger.error("bad frame from the bus", { doc, error }),
+      limits,
     })
   }
 
-  connect(socket: Socket, doc: string, access: Access = "write"): Connection {
+  connect(socket: Socket, doc: string, grant: Grant = { userId: null, access: "write", expiresAt: null }): Connection {
     let room: Room | null = null
+    let expiry: NodeJS.Timeout | null = null
     const handler: ConnectionHandler = {
       receive: (connection: Connection, message: Message) => room?.receive(connection, message),
       closed: (connection: Connection) => {
+        if (expiry) clearTimeout(expiry)
         this.connections.delete(connection)
         if (room) {
           room.leave(connection)
@@ -139,10 +184,20 @@ class Server implements SyncServer {
         this.events.emit("connection-failed", { doc, connection: connection.id, code, error })
       },
     }
-    const connection = new Connection(this.nextConnectionId++, doc, access, socket, handler)
+    const connection = new Connection(this.nextConnectionId++, doc, grant, socket, handler, this.limits)
     if (this.closing) {
       connection.close(CloseCode.GoingAway, "server shutting down")
       return connection
+    }
+    if (grant.expiresAt !== null) {
+      const expire = () => {
+        const left = grant.expiresAt! - Date.now()
+        // setTimeout fires at once for delays past 2^31 ms; wait in steps instead.
+        if (left > 0) expiry = setTimeout(expire, Math.min(left, 2 ** 30))
+        else connection.close(CloseCode.Unauthorized, "token expired")
+      }
+      expire()
+      if (connection.closed) return connection
     }
     this.connections.add(connection)
     this.events.emit("connection-opened", { doc, connection: connection.id })

@@ -5,7 +5,7 @@ import type { SyncServer } from "../sync-server.js"
 import { createDocsApi } from "./docs-api.js"
 import { WebSocketTransport } from "./websocket.js"
 
-export { createDocsApi, rawPath } from "./docs-api.js"
+export { createDocsApi, rawPath, requestToken } from "./docs-api.js"
 export { WebSocketTransport, type WebSocketTransportOptions } from "./websocket.js"
 
 /** Options of {@link createNodeServer}. */
@@ -15,6 +15,8 @@ export interface NodeServerOptions {
   readonly routes?: RequestHandler
   /** Ping interval in milliseconds. Default 30 s. */
   readonly heartbeatMs?: number
+  /** Origins browsers may open sync connections from; by default any. */
+  readonly allowedOrigins?: readonly string[] | null
 }
 
 /** A SyncServer served over HTTP and WebSocket by Node. */
@@ -35,7 +37,11 @@ export interface NodeServer {
  */
 export function createNodeServer(options: NodeServerOptions): NodeServer {
   const { sync } = options
-  const transport = new WebSocketTransport({ sync, heartbeatMs: options.heartbeatMs ?? 30_000 })
+  const transport = new WebSocketTransport({
+    sync,
+    heartbeatMs: options.heartbeatMs ?? 30_000,
+    allowedOrigins: options.allowedOrigins ?? null,
+  })
   const app = express()
   app.disable("x-powered-by")
   app.get("/healthz", (_req, res) => {

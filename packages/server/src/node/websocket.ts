@@ -2,9 +2,10 @@ import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { CloseCode, parseDocName } from "@tandem/protocol"
 import { WebSocketServer, type RawData, type WebSocket } from "ws"
+import { AuthError, type Grant } from "../auth.js"
 import type { Socket } from "../connection.js"
 import type { SyncServer } from "../sync-server.js"
-import { rawPath } from "./docs-api.js"
+import { rawPath, requestToken } from "./docs-api.js"
 
 const syncPrefix = "/sync/"
 
@@ -13,6 +14,8 @@ export interface WebSocketTransportOptions {
   readonly sync: SyncServer
   /** How often to ping each peer; a peer that has not answered the previous ping is dropped. */
   readonly heartbeatMs: number
+  /** Origins browsers may connect from; `null` allows any. Requests without an Origin pass. */
+  readonly allowedOrigins: readonly string[] | null
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -34,6 +37,9 @@ export class WebSocketTransport {
   private readonly sockets = new Set<WebSocket>()
   private readonly alive = new WeakSet<WebSocket>()
   private readonly heartbeat: NodeJS.Timeout
+  /** Open and opening connections, in all and by IP address, for the connection limits. */
+  private total = 0
+  private readonly perIp = new Map<string, number>()
 
   constructor(private readonly options: WebSocketTransportOptions) {
     this.wss = new WebSocketServer({
@@ -45,7 +51,12 @@ export class WebSocketTransport {
     this.heartbeat.unref()
   }
 
-  /** Handles an HTTP upgrade request; pass it the arguments of the server's `upgrade` event. */
+  /**
+   * Handles an HTTP upgrade request; pass it the arguments of the server's `upgrade` event.
+   * Everything is checked before the upgrade and before the document is touched: the path and
+   * document name (404, 400), the origin (403), the connection limits (503), and the token
+   * (401, 403).
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", () => socket.destroy())
     const path = rawPath(req.url)
@@ -58,7 +69,38 @@ export class WebSocketTransport {
       refuse(socket, 400, "Bad Request")
       return
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, doc))
+    const { allowedOrigins, sync } = this.options
+    const origin = req.headers.origin
+    if (allowedOrigins && origin !== undefined && !allowedOrigins.includes(origin)) {
+      refuse(socket, 403, "Forbidden")
+      return
+    }
+    const ip = req.socket.remoteAddress ?? "unknown"
+    if (this.total >= sync.limits.maxConnections || (this.perIp.get(ip) ?? 0) >= sync.limits.maxConnectionsPerIp) {
+      refuse(socket, 503, "Service Unavailable")
+      return
+    }
+    // The slot is taken now, so requests waiting on the authorizer count against the limits too.
+    this.take(ip)
+    let released = false
+    const release = () => {
+      if (!released) this.release(ip)
+      released = true
+    }
+    sync.authorizer.authorize({ doc, token: requestToken(req) }).then(
+      (grant) => {
+        if (socket.destroyed) return release()
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, doc, grant, release))
+      },
+      (error: unknown) => {
+        release()
+        if (error instanceof AuthError) refuse(socket, error.status, error.status === 401 ? "Unauthorized" : "Forbidden")
+        else {
+          sync.logger.error("authorizer failed", { doc, error })
+          refuse(socket, 500, "Internal Server Error")
+        }
+      },
+    )
   }
 
   /** Closes every socket's heartbeat; the SyncServer closes the connections themselves. */
@@ -77,16 +119,36 @@ export class WebSocketTransport {
     this.wss.close()
   }
 
-  private accept(ws: WebSocket, doc: string): void {
+  private take(ip: string): void {
+    this.total++
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1)
+  }
+
+  private release(ip: string): void {
+    this.total--
+    const left = (this.perIp.get(ip) ?? 1) - 1
+    if (left > 0) this.perIp.set(ip, left)
+    else this.perIp.delete(ip)
+  }
+
+  private accept(ws: WebSocket, doc: string, grant: Grant, release: () => void): void {
     this.sockets.add(ws)
     this.alive.add(ws)
+    const { sync } = this.options
     const socket: Socket = {
       send: (data) => {
-        if (ws.readyState === ws.OPEN) ws.send(data)
+        if (ws.readyState !== ws.OPEN) return
+        ws.send(data)
+        // A peer that stops reading would make us buffer without bound. No close frame can
+        // reach it through the full buffer, so it is cut off.
+        if (ws.bufferedAmount > sync.limits.maxBufferedBytes) {
+          sync.logger.warn("dropping a peer that does not read", { doc, buffered: ws.bufferedAmount })
+          ws.terminate()
+        }
       },
       close: (code, reason) => ws.close(code, reason),
     }
-    const connection = this.options.sync.connect(socket, doc)
+    const connection = sync.connect(socket, doc, grant)
     ws.on("message", (data, isBinary) => {
       if (isBinary) connection.receive(toBytes(data))
       else connection.fail(CloseCode.UnsupportedData, new Error("text frames are not supported"))
@@ -97,6 +159,7 @@ export class WebSocketTransport {
     ws.on("error", (error) => this.options.sync.logger.warn("socket error", { doc, connection: connection.id, error }))
     ws.on("close", () => {
       this.sockets.delete(ws)
+      release()
       connection.closedByTransport()
     })
   }
