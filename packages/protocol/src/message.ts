@@ -119,6 +119,17 @@ export function validateUpdate(update: Uint8Array): UpdateSummary {
     // A Skip marks a gap in the update, not content.
     if (struct instanceof Y.Skip) continue
     const { client, clock } = struct.id
+    if (struct.length < 1) throw new ProtocolError("malformed", "empty struct")
+    // Yjs integrates a client's structs in clock order and takes a reference to the same client
+    // as present; one pointing at or past the struct itself makes it throw half way through an
+    // update, leaving the document changed. Those never come from a real client.
+    if (struct instanceof Y.Item) {
+      for (const ref of [struct.origin, struct.rightOrigin, struct.parent]) {
+        if (ref instanceof Y.ID && ref.client === client && ref.clock >= clock) {
+          throw new ProtocolError("malformed", "struct refers to itself or to a later struct of its client")
+        }
+      }
+    }
     const range = clocks.get(client)
     const end = clock + struct.length
     if (!range) clocks.set(client, { from: clock, to: end })
@@ -129,7 +140,11 @@ export function validateUpdate(update: Uint8Array): UpdateSummary {
   }
   const deletes: Array<{ client: number; clock: number; length: number }> = []
   for (const [client, items] of decoded.ds.clients) {
-    for (const item of items) deletes.push({ client, clock: item.clock, length: item.len })
+    for (const item of items) {
+      // Yjs cannot even re-encode an empty deletion it kept pending.
+      if (item.len < 1) throw new ProtocolError("malformed", "empty deletion")
+      deletes.push({ client, clock: item.clock, length: item.len })
+    }
   }
   return { clocks, deletes }
 }

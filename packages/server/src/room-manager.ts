@@ -18,6 +18,8 @@ export interface RoomManagerOptions {
   readonly onStorageError: (error: StorageError, attempt: number) => void
   readonly onCompacted: (doc: string, head: number, bytes: number) => void
   readonly onBusError: (doc: string, error: unknown) => void
+  /** A room was found broken and is being reloaded. */
+  readonly onBroken: (doc: string, error: unknown) => void
   readonly limits: RoomLimits
 }
 
@@ -25,6 +27,10 @@ interface Entry {
   readonly room: Promise<Room>
   /** Connections and readers holding the room; it unloads when this reaches zero. */
   holders: number
+  /** Set when the room's document cannot be trusted; new holders wait for it to unload. */
+  broken: Promise<void> | null
+  /** Called once the entry is gone. */
+  unloaded: () => void
 }
 
 /**
@@ -54,8 +60,12 @@ export class RoomManager {
    */
   async acquire(name: string): Promise<Room> {
     let entry = this.entries.get(name)
+    if (entry?.broken) {
+      await entry.broken
+      return this.acquire(name)
+    }
     if (!entry) {
-      entry = { room: this.load(name), holders: 0 }
+      entry = { room: this.load(name), holders: 0, broken: null, unloaded: () => {} }
       this.entries.set(name, entry)
       const created = entry
       // A failed load is forgotten at once, so the next request tries again.
@@ -83,6 +93,7 @@ export class RoomManager {
       if (entry.holders > 0 || this.entries.get(room.name) !== entry) return
       this.entries.delete(room.name)
       room.destroy()
+      entry.unloaded()
       this.options.onUnloaded(room)
     })
   }
@@ -97,6 +108,14 @@ export class RoomManager {
   async loadedRooms(): Promise<Room[]> {
     const rooms = await Promise.allSettled([...this.entries.values()].map((entry) => entry.room))
     return rooms.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []))
+  }
+
+  /** Empties a broken room: everyone reconnects to a fresh load of what storage holds. */
+  private broken(room: Room, error: unknown): void {
+    const entry = this.entries.get(room.name)
+    if (!entry || entry.broken) return
+    entry.broken = new Promise((resolve) => (entry.unloaded = resolve))
+    this.options.onBroken(room.name, error)
   }
 
   private async load(name: string): Promise<Room> {
@@ -132,7 +151,16 @@ export class RoomManager {
       },
     })
     const storedBytes = (stored?.snapshot?.byteLength ?? 0) + (stored?.updates.reduce((sum, update) => sum + update.byteLength, 0) ?? 0)
-    const room: Room = new Room(name, doc, log, this.options.bus, (error) => this.options.onBusError(name, error), this.options.limits, storedBytes)
+    const room: Room = new Room(
+      name,
+      doc,
+      log,
+      this.options.bus,
+      (error) => this.options.onBusError(name, error),
+      (error) => this.broken(room, error),
+      this.options.limits,
+      storedBytes,
+    )
     this.options.onLoaded(room, performance.now() - started)
     return room
   }

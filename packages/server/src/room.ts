@@ -1,4 +1,5 @@
 import {
+  CloseCode,
   ProtocolError,
   decodeMessages,
   encodeAwareness,
@@ -77,6 +78,8 @@ export class Room {
     readonly log: UpdateLog,
     private readonly bus: RoomBus,
     private readonly onBusError: (error: unknown) => void,
+    /** Yjs threw while applying an update: the document in memory can no longer be trusted. */
+    private readonly onBroken: (error: unknown) => void,
     private readonly limits: RoomLimits,
     /** Estimated size of the document: what storage held at load plus every update since. */
     private bytes: number,
@@ -175,7 +178,22 @@ export class Room {
       throw new ProtocolError("too-big", "document size limit reached")
     }
     // What is new reaches onDocUpdate, which stores and then relays it.
-    Y.applyUpdate(this.doc, update, connection)
+    const mark = this.log.mark()
+    try {
+      Y.applyUpdate(this.doc, update, connection)
+    } catch (error) {
+      // The decoder refuses every update we know to make Yjs throw; should one still get
+      // through, Yjs may have applied a part of it. That part is neither stored nor relayed, and
+      // the room is reloaded from storage.
+      this.log.discardSince(mark)
+      this.log.stopCompacting()
+      this.onBroken(error)
+      // Everyone else reconnects to the reloaded document; the sender is closed with 1007.
+      for (const other of [...this.connections]) {
+        if (other !== connection) other.close(CloseCode.Internal, "document reloading")
+      }
+      throw new ProtocolError("malformed", "update could not be applied", { cause: error })
+    }
     const { pendingStructs, pendingDs } = this.doc.store
     const pending = (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
     if (pending > this.limits.maxPendingBytes) {

@@ -161,6 +161,7 @@ class Server implements SyncServer {
       },
       onCompacted: (doc, head, bytes) => this.events.emit("compacted", { doc, head, bytes }),
       onBusError: (doc, error) => logger.error("bad frame from the bus", { doc, error }),
+      onBroken: (doc, error) => logger.error("an update broke the document in memory; reloading it from storage", { doc, error }),
       limits,
     })
   }

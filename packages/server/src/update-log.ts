@@ -23,10 +23,8 @@ export interface UpdateLogOptions {
 }
 
 interface Batch {
-  readonly updates: Uint8Array[]
-  bytes: number
-  /** Run in order once the batch has committed. */
-  readonly committed: Array<() => void>
+  /** Updates to store, each with what runs once it is stored; or a callback alone. Kept in order. */
+  readonly entries: Array<{ readonly update: Uint8Array | null; readonly done: () => void }>
 }
 
 /**
@@ -42,6 +40,7 @@ export class UpdateLog {
   private next: Batch | null = null
   private writing = false
   private idleWaiters: Array<() => void> = []
+  private compacting = true
   private readonly inFlight: Array<() => void> = []
 
   constructor(private readonly options: UpdateLogOptions) {
@@ -60,13 +59,31 @@ export class UpdateLog {
    */
   append(update: Uint8Array, onStored: () => void): void {
     if (!this.next) {
-      this.next = { updates: [], bytes: 0, committed: [] }
+      this.next = { entries: [] }
       // Wait for the end of this turn of the event loop, so every frame read in it shares one commit.
       if (!this.writing) setImmediate(() => void this.drain())
     }
-    this.next.updates.push(update)
-    this.next.bytes += update.byteLength
-    this.next.committed.push(onStored)
+    this.next.entries.push({ update, done: onStored })
+  }
+
+  /** A position in what is waiting to be stored, for {@link UpdateLog.discardSince}. */
+  mark(): number {
+    return this.next?.entries.length ?? 0
+  }
+
+  /**
+   * Forgets everything appended since `mark` was taken in this same turn: it is neither stored
+   * nor are its callbacks run. For an update Yjs applied only in part before it threw.
+   */
+  discardSince(mark: number): void {
+    if (!this.next) return
+    this.next.entries.splice(mark)
+    if (this.next.entries.length === 0) this.next = null
+  }
+
+  /** Stops compacting: the document in memory can no longer be trusted to hold the log. */
+  stopCompacting(): void {
+    this.compacting = false
   }
 
   /**
@@ -74,7 +91,7 @@ export class UpdateLog {
    * Used to send a peer the document state only after that state is durable.
    */
   afterStored(fn: () => void): void {
-    if (this.next) this.next.committed.push(fn)
+    if (this.next) this.next.entries.push({ update: null, done: fn })
     else if (this.writing) this.inFlight.push(fn)
     else fn()
   }
@@ -91,11 +108,13 @@ export class UpdateLog {
     while (this.next) {
       const batch = this.next
       this.next = null
-      this.inFlight.push(...batch.committed)
-      await this.write(batch)
+      this.inFlight.push(...batch.entries.map((entry) => entry.done))
+      const updates = batch.entries.flatMap((entry) => (entry.update ? [entry.update] : []))
+      if (updates.length > 0) await this.write(updates)
       // A callback added by afterStored while the write was in flight joins the end of inFlight.
       for (const fn of this.inFlight.splice(0)) fn()
-      if (this.logLength >= this.options.compactAfterUpdates || this.logBytes >= this.options.compactAfterBytes) {
+      const due = this.logLength >= this.options.compactAfterUpdates || this.logBytes >= this.options.compactAfterBytes
+      if (this.compacting && due) {
         await this.compact()
       }
     }
@@ -103,14 +122,14 @@ export class UpdateLog {
     for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
-  /** Writes `batch`, retrying with backoff until it commits. */
-  private async write(batch: Batch): Promise<void> {
+  /** Writes `updates` in one transaction, retrying with backoff until it commits. */
+  private async write(updates: Uint8Array[]): Promise<void> {
     const { store, doc, retryDelayMs, maxRetryDelayMs } = this.options
     for (let attempt = 1; ; attempt++) {
       try {
-        this.head = await store.append(doc, batch.updates)
-        this.logLength += batch.updates.length
-        this.logBytes += batch.bytes
+        this.head = await store.append(doc, updates)
+        this.logLength += updates.length
+        for (const update of updates) this.logBytes += update.byteLength
         return
       } catch (cause) {
         this.options.onError(new StorageError("append-failed", doc, cause), attempt)

@@ -1,44 +1,8 @@
-import { request } from "node:http"
 import { describe, expect, it } from "vitest"
 import WebSocket from "ws"
 import * as Y from "yjs"
 import { CloseCode, encodeUpdate } from "@tandem/protocol"
-import { connectProvider, connectRaw, get, startServer, synced, untilText, type TestServer } from "./helpers.js"
-
-/** Two providers editing `doc`; returns a check that a fresh edit still reaches the other. */
-async function healthyRoom(server: TestServer, doc: string): Promise<(mark: string) => Promise<void>> {
-  const a = connectProvider(server, doc)
-  const b = connectProvider(server, doc)
-  await Promise.all([synced(a), synced(b)])
-  return async (mark) => {
-    a.doc.getText("content").insert(0, mark)
-    await untilText(b.doc, a.doc.getText("content").toString())
-  }
-}
-
-/** The HTTP status a WebSocket upgrade to `path` is answered with. */
-function upgradeStatus(server: TestServer, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // Options rather than a URL string, so the path goes out unnormalised.
-    const { hostname, port } = new URL(server.httpUrl)
-    const req = request({
-      hostname,
-      port,
-      path,
-      headers: { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" },
-    })
-    req.on("upgrade", (res, socket) => {
-      socket.destroy()
-      resolve(res.statusCode ?? 0)
-    })
-    req.on("response", (res) => {
-      res.resume()
-      resolve(res.statusCode ?? 0)
-    })
-    req.on("error", reject)
-    req.end()
-  })
-}
+import { connectProvider, connectRaw, get, healthyRoom, startServer, synced, untilText, upgradeStatus } from "./helpers.js"
 
 describe("bad input", () => {
   it("closes a malformed frame's connection with 1007, stores nothing, and other rooms keep working", async () => {

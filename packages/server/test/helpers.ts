@@ -1,4 +1,5 @@
 import { once } from "node:events"
+import { request } from "node:http"
 import { onTestFinished } from "vitest"
 import WebSocket from "ws"
 import { WebsocketProvider } from "y-websocket"
@@ -23,10 +24,12 @@ export interface TestServer {
   stop(): Promise<void>
 }
 
-export async function startServer(options: Partial<SyncServerOptions> & { heartbeatMs?: number } = {}): Promise<TestServer> {
+export async function startServer(
+  options: Partial<SyncServerOptions> & { heartbeatMs?: number; allowedOrigins?: readonly string[] } = {},
+): Promise<TestServer> {
   const store = options.store ?? createMemoryStore()
   const sync = createSyncServer({ logger: silentLogger, ...options, store })
-  const node = createNodeServer({ sync, heartbeatMs: options.heartbeatMs })
+  const node = createNodeServer({ sync, heartbeatMs: options.heartbeatMs, allowedOrigins: options.allowedOrigins ?? null })
   const address = await node.listen(0, "127.0.0.1")
   let stopping: Promise<void> | null = null
   const server: TestServer = {
@@ -108,8 +111,12 @@ export interface RawClient {
   untilFrames(count: number): Promise<Uint8Array[]>
 }
 
-export async function connectRaw(server: Pick<TestServer, "wsUrl">, path: string): Promise<RawClient> {
-  const ws = new WebSocket(`${server.wsUrl}/${path}`)
+export async function connectRaw(
+  server: Pick<TestServer, "wsUrl">,
+  path: string,
+  options: WebSocket.ClientOptions = {},
+): Promise<RawClient> {
+  const ws = new WebSocket(`${server.wsUrl}/${path}`, options)
   const received: Uint8Array[] = []
   const waiting: Array<{ count: number; resolve: (frames: Uint8Array[]) => void }> = []
   ws.on("message", (data: Buffer) => {
@@ -128,6 +135,30 @@ export async function connectRaw(server: Pick<TestServer, "wsUrl">, path: string
   const untilFrames = (count: number) =>
     received.length >= count ? Promise.resolve(received) : new Promise<Uint8Array[]>((resolve) => waiting.push({ count, resolve }))
   return { ws, received, closed, untilFrames }
+}
+
+/** The HTTP status a WebSocket upgrade to `path` is answered with (101 when it is accepted). */
+export function upgradeStatus(server: Pick<TestServer, "httpUrl">, path: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // Options rather than a URL string, so the path goes out unnormalised.
+    const { hostname, port } = new URL(server.httpUrl)
+    const req = request({
+      hostname,
+      port,
+      path,
+      headers: { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers },
+    })
+    req.on("upgrade", (res, socket) => {
+      socket.destroy()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on("response", (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on("error", reject)
+    req.end()
+  })
 }
 
 /** Fetches `path` from the server and returns status and body. */
@@ -153,4 +184,18 @@ export function countingStore(inner: DocumentStore): DocumentStore & { loads: nu
     close: () => inner.close(),
   }
   return counted
+}
+
+/**
+ * Two providers editing `doc` in another room; returns a check that a fresh edit by one still
+ * reaches the other, for "nobody else was hurt".
+ */
+export async function healthyRoom(server: TestServer, doc: string): Promise<(mark: string) => Promise<void>> {
+  const a = connectProvider(server, doc)
+  const b = connectProvider(server, doc)
+  await Promise.all([synced(a), synced(b)])
+  return async (mark) => {
+    a.doc.getText("content").insert(0, mark)
+    await untilText(b.doc, a.doc.getText("content").toString())
+  }
 }
