@@ -16,6 +16,9 @@ test("two people typing at the same time end with the same text and see each oth
     })
     .toBe("alpha alpha alpha ".length + "beta beta beta ".length)
 
+  // "Saved" means the server confirmed every change is stored.
+  await expect(alice.page.getByTestId("sync")).toHaveAttribute("data-state", "saved")
+  await expect(alice.page.getByTestId("sync")).toHaveText("Saved")
   await expect(alice.page.locator(".cm-ySelectionInfo", { hasText: "Bob" })).toBeVisible()
   await expect(bob.page.locator(".cm-ySelectionInfo", { hasText: "Alice" })).toBeVisible()
   await expect(alice.page.getByTestId("people")).toContainText("Bob")
@@ -75,7 +78,7 @@ test("the text is still there after a reload, even one made while offline", asyn
   await expect.poll(() => editorText(bob.page)).toBe("first line")
 
   await alice.page.reload()
-  await expect(alice.page.getByTestId("sync")).toHaveAttribute("data-state", "synced")
+  await expect(alice.page.getByTestId("sync")).toHaveAttribute("data-state", "saved")
   expect(await editorText(alice.page)).toBe("first line")
 
   await alice.setOnline(false)

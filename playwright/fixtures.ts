@@ -46,7 +46,7 @@ export async function openAs(browser: Browser, doc: string, name: string): Promi
   await page.getByTestId("your-name").fill(name)
   await page.getByTestId("your-name").press("Enter")
   await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "connected")
-  await expect(page.getByTestId("sync")).toHaveAttribute("data-state", "synced")
+  await expect(page.getByTestId("sync")).toHaveAttribute("data-state", "saved")
   return {
     context,
     page,

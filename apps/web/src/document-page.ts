@@ -59,9 +59,16 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
   const render = (status: EditorStatus) => {
     connection.textContent = connectionText[status.connection]
     connection.dataset.state = status.connection
-    const upToDate = status.connection === "connected" && status.synced
-    sync.textContent = upToDate ? "Synced" : !status.localLoaded ? "Loading…" : status.savedLocally ? "Saved on this device" : "Saving on this device…"
-    sync.dataset.state = upToDate ? "synced" : status.savedLocally ? "saved-locally" : "unsaved"
+    // "Saved" only when the server has confirmed that every change is in its storage.
+    const saved = status.connection === "connected" && status.synced && status.savesConfirmed && status.unsaved === 0
+    const changes = status.unsaved === 1 ? "1 change" : `${status.unsaved} changes`
+    if (!status.localLoaded) sync.textContent = "Loading…"
+    else if (saved) sync.textContent = "Saved"
+    else if (status.connection === "connected" && status.synced && !status.savesConfirmed) sync.textContent = "Synced"
+    else if (status.connection === "connected") sync.textContent = `Saving ${changes}…`
+    else sync.textContent = status.savedLocally ? `${changes} kept on this device` : `Keeping ${changes} on this device…`
+    sync.dataset.state = saved ? "saved" : status.savedLocally ? "saved-locally" : "unsaved"
+    sync.dataset.unsaved = String(status.unsaved)
     people.replaceChildren(
       ...status.peers.map((peer) => {
         const item = h("li", { title: peer.self ? `${peer.name} (you)` : peer.name }, h("span", { class: "dot" }), peer.self ? `${peer.name} (you)` : peer.name)

@@ -7,6 +7,7 @@ import * as Y from "yjs"
 import { collab } from "./collab.js"
 import type { UserInfo } from "./remote-cursors.js"
 import { sanitizeColor } from "./remote-cursors.js"
+import { trackSaves } from "./save-tracker.js"
 
 /** Options of {@link createEditor}. */
 export interface EditorOptions {
@@ -46,6 +47,10 @@ export interface EditorStatus {
   readonly localLoaded: boolean
   /** Every change so far is in the browser copy (with `persistence`; always false without). */
   readonly savedLocally: boolean
+  /** Local changes the server has not yet confirmed as stored; survives reconnects, and reloads with `persistence`. */
+  readonly unsaved: number
+  /** Whether the server confirms saves; a stock y-websocket server does not, and `unsaved` then never falls. */
+  readonly savesConfirmed: boolean
   readonly peers: readonly Peer[]
 }
 
@@ -90,6 +95,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
   })
   const awareness = provider.awareness
   const undoManager = new Y.UndoManager(ytext)
+  const saves = trackSaves(provider, { store: persistence, ignoreOrigins: persistence ? [persistence] : [] })
   awareness.setLocalStateField("user", { name: options.user.name, color: sanitizeColor(options.user.color) })
 
   const view = new EditorView({
@@ -119,6 +125,8 @@ export function createEditor(options: EditorOptions): EditorHandle {
     synced: provider.synced,
     localLoaded,
     savedLocally: persistence !== null && localLoaded && localCommitted === localIssued,
+    unsaved: saves.state().unsaved,
+    savesConfirmed: saves.state().confirmed,
     peers: [...awareness.getStates()].flatMap(([clientId, state]) => {
       const user = (state as { user?: Partial<UserInfo> }).user
       if (!user || typeof user.name !== "string") return []
@@ -144,6 +152,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
   provider.on("status", onProviderStatus)
   provider.on("connection-close", onClose)
   provider.on("sync", notify)
+  const stopSaves = saves.onChange(notify)
   awareness.on("change", notify)
   void persistence?.whenSynced.then(() => {
     localLoaded = true
@@ -183,6 +192,8 @@ export function createEditor(options: EditorOptions): EditorHandle {
     },
     async destroy() {
       listeners.clear()
+      stopSaves()
+      saves.destroy()
       provider.off("status", onProviderStatus)
       provider.off("connection-close", onClose)
       provider.off("sync", notify)

@@ -10,3 +10,4 @@ export {
   type ConnectionState,
   type Peer,
 } from "./embed.js"
+export { trackSaves, type SaveTracker, type SaveState, type SaveStateStore } from "./save-tracker.js"

@@ -4,6 +4,11 @@ export { isValidDocName, parseDocName, maxDocNameLength } from "./doc-name.js"
 export {
   Tag,
   SyncTag,
+  TandemTag,
+  encodeAckRequest,
+  encodeAck,
+  readTandemMessage,
+  countUpdates,
   AuthTag,
   type AwarenessEntry,
   type UpdateSummary,

@@ -3,8 +3,11 @@ import * as encoding from "lib0/encoding"
 import * as Y from "yjs"
 import { ProtocolError } from "./protocol-error.js"
 
-/** Outer message tags of the y-websocket protocol. */
-export const Tag = { Sync: 0, Awareness: 1, Auth: 2, QueryAwareness: 3 } as const
+/** Outer message tags: the y-websocket protocol's, and Tandem's opt-in extension. */
+export const Tag = { Sync: 0, Awareness: 1, Auth: 2, QueryAwareness: 3, Tandem: 100 } as const
+
+/** Inner tags of a Tandem extension message. */
+export const TandemTag = { AckRequest: 0, Ack: 1 } as const
 
 /** Inner tags of a sync message (y-protocols/sync). */
 export const SyncTag = { Step1: 0, Step2: 1, Update: 2 } as const
@@ -40,6 +43,8 @@ export type Message =
   | { readonly type: "awareness"; readonly update: Uint8Array; readonly entries: readonly AwarenessEntry[] }
   | { readonly type: "query-awareness" }
   | { readonly type: "permission-denied"; readonly reason: string }
+  | { readonly type: "ack-request" }
+  | { readonly type: "ack"; readonly count: number }
 
 /** The `type` of a {@link Message}. */
 export type MessageType = Message["type"]
@@ -88,6 +93,23 @@ export function encodeAwareness(update: Uint8Array): Uint8Array {
 /** `queryAwareness := varUint(3)` */
 export function encodeQueryAwareness(): Uint8Array {
   return encodeWith((e) => encoding.writeVarUint(e, Tag.QueryAwareness))
+}
+
+/** `ackRequest := varUint(100) • varUint(0)`: the client asks to be told when its updates are stored. */
+export function encodeAckRequest(): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeVarUint(e, Tag.Tandem)
+    encoding.writeVarUint(e, TandemTag.AckRequest)
+  })
+}
+
+/** `ack(n) := varUint(100) • varUint(1) • varUint(n)`: the first `n` updates the client sent on this connection are stored. */
+export function encodeAck(count: number): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeVarUint(e, Tag.Tandem)
+    encoding.writeVarUint(e, TandemTag.Ack)
+    encoding.writeVarUint(e, count)
+  })
 }
 
 /** `permissionDenied(r) := varUint(2) • varUint(0) • varString(r)` */
@@ -223,9 +245,62 @@ function readMessage(decoder: decoding.Decoder): Message {
     }
     case Tag.QueryAwareness:
       return { type: "query-awareness" }
+    case Tag.Tandem:
+      return readTandemMessage(decoder)
     default:
       throw new ProtocolError("unknown-message", `unknown message tag ${tag}`)
   }
+}
+
+/**
+ * Reads a Tandem extension message from a decoder placed just after its outer tag (100). For
+ * clients whose provider dispatches on the outer tag, like y-websocket's `messageHandlers`.
+ *
+ * @throws {ProtocolError} when it is not a valid extension message.
+ */
+export function readTandemMessage(decoder: decoding.Decoder): Message {
+  try {
+    const tag = decoding.readVarUint(decoder)
+    switch (tag) {
+      case TandemTag.AckRequest:
+        return { type: "ack-request" }
+      case TandemTag.Ack:
+        return { type: "ack", count: decoding.readVarUint(decoder) }
+      default:
+        throw new ProtocolError("unknown-message", `unknown extension message ${tag}`)
+    }
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error
+    throw new ProtocolError("malformed", "extension message does not decode", { cause: error })
+  }
+}
+
+/**
+ * How many document updates (`syncStep2` and `update` messages) a frame holds, reading only the
+ * tags and lengths. A client counts what it sends with it, to match the server's `ack` counts.
+ */
+export function countUpdates(frame: Uint8Array): number {
+  const decoder = decoding.createDecoder(frame)
+  let count = 0
+  try {
+    while (decoding.hasContent(decoder)) {
+      const tag = decoding.readVarUint(decoder)
+      if (tag === Tag.Sync) {
+        const syncTag = decoding.readVarUint(decoder)
+        decoding.readVarUint8Array(decoder)
+        if (syncTag === SyncTag.Step2 || syncTag === SyncTag.Update) count++
+      } else if (tag === Tag.Awareness) decoding.readVarUint8Array(decoder)
+      else if (tag === Tag.Auth) {
+        decoding.readVarUint(decoder)
+        decoding.readVarString(decoder)
+      } else if (tag === Tag.Tandem) {
+        if (decoding.readVarUint(decoder) === TandemTag.Ack) decoding.readVarUint(decoder)
+      } else if (tag !== Tag.QueryAwareness) break
+    }
+  } catch {
+    // A frame this client wrote itself always decodes; count what could be read.
+  }
+  return count
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CloseCode, ProtocolError, decodeMessages, type Message } from "@tandem/protocol"
+import { CloseCode, ProtocolError, decodeMessages, encodeAck, type Message } from "@tandem/protocol"
 import type { Grant } from "./auth.js"
 import { TokenBucket } from "./token-bucket.js"
 
@@ -40,6 +40,17 @@ export interface ConnectionLimits {
 export class Connection {
   /** Awareness client ids this connection owns; removed for everyone when it closes. */
   readonly awarenessIds = new Set<number>()
+  /** Updates (sync step 2 and update messages) received so far; acknowledgements count these. */
+  updatesReceived = 0
+  /** The client asked to be told when its updates are stored (Tandem's ack extension). */
+  acknowledging = false
+  /**
+   * An update of this connection was refused. Acks say "the first n are stored", so none may be
+   * sent past it: the client must not take a refused update for saved.
+   */
+  ackBlocked = false
+  private ackCount = -1
+  private ackQueued = false
   private queue: Uint8Array[] | null = []
   private isClosed = false
   private readonly messages: TokenBucket
@@ -99,6 +110,21 @@ export class Connection {
     } catch (error) {
       this.fail(CloseCode.Internal, error)
     }
+  }
+
+  /**
+   * Tells the client its first `count` updates are stored. Acks that become due together (one
+   * commit) go out as one message, with the highest count.
+   */
+  acknowledge(count: number): void {
+    if (!this.acknowledging || this.ackBlocked || count <= this.ackCount) return
+    this.ackCount = count
+    if (this.ackQueued) return
+    this.ackQueued = true
+    queueMicrotask(() => {
+      this.ackQueued = false
+      this.send(encodeAck(this.ackCount))
+    })
   }
 
   /** Closes the connection with `code` and tells the handler. Safe to call more than once. */

@@ -1,9 +1,22 @@
+/** One update in a document's log. */
+export interface StoredUpdate {
+  /** Its sequence number, counting up from 1 across the document's whole life. */
+  readonly seq: number
+  readonly data: Uint8Array
+}
+
+/** Which stored parts of a document cannot be decoded; see {@link DocumentStore.quarantine}. */
+export interface Quarantine {
+  readonly snapshot: boolean
+  readonly seqs: readonly number[]
+}
+
 /** What a {@link DocumentStore} holds for one document. */
 export interface StoredDocument {
   /** The compacted state of the document (a Yjs update), or `null` before the first compaction. */
   readonly snapshot: Uint8Array | null
   /** Updates appended since the snapshot, oldest first. */
-  readonly updates: readonly Uint8Array[]
+  readonly updates: readonly StoredUpdate[]
   /**
    * Sequence number of the newest update folded into this document. Appends count up from it;
    * {@link DocumentStore.compact} takes it to say how much of the log a snapshot replaces.
@@ -29,12 +42,18 @@ export interface DocumentStore {
    * transaction. `snapshot` must contain everything those updates did.
    */
   compact(name: string, snapshot: Uint8Array, upTo: number): Promise<void>
+  /**
+   * Moves parts of a document that cannot be decoded out of its load path, in one transaction,
+   * keeping them (never deleting them) for a person to inspect. The document then loads from the
+   * rest.
+   */
+  quarantine(name: string, parts: Quarantine): Promise<void>
   /** Finishes pending work and releases the store. No call may follow. */
   close(): Promise<void>
 }
 
 /** What went wrong in storage. */
-export type StorageErrorCode = "load-failed" | "append-failed" | "compact-failed"
+export type StorageErrorCode = "load-failed" | "append-failed" | "compact-failed" | "quarantine-failed"
 
 /** A failed storage operation, wrapping the adapter's own error as `cause`. */
 export class StorageError extends Error {

@@ -24,15 +24,19 @@ function format(level: string, message: string, fields: LogFields | undefined): 
  * lines a second (default 50): a flood of bad input must not become a flood of logs. Lines
  * over the budget are counted and reported in one line when the next second begins.
  */
-export function createConsoleLogger(options: { maxLinesPerSecond?: number } = {}): Logger {
+export function createConsoleLogger(
+  options: { maxLinesPerSecond?: number; write?: (line: string) => void; now?: () => number } = {},
+): Logger {
   const budget = options.maxLinesPerSecond ?? 50
+  const out = options.write ?? ((line: string) => process.stderr.write(line))
+  const clock = options.now ?? Date.now
   let second = 0
   let written = 0
   let dropped = 0
   const write = (level: string, message: string, fields?: LogFields) => {
-    const now = Math.floor(Date.now() / 1000)
+    const now = Math.floor(clock() / 1000)
     if (now !== second) {
-      if (dropped > 0) process.stderr.write(format("warn", "log lines suppressed", { count: dropped }) + "\n")
+      if (dropped > 0) out(format("warn", "log lines suppressed", { count: dropped }) + "\n")
       second = now
       written = 0
       dropped = 0
@@ -42,7 +46,7 @@ export function createConsoleLogger(options: { maxLinesPerSecond?: number } = {}
       return
     }
     written++
-    process.stderr.write(format(level, message, fields) + "\n")
+    out(format(level, message, fields) + "\n")
   }
   return {
     info: (message, fields) => write("info", message, fields),

@@ -1,5 +1,6 @@
 import * as Y from "yjs"
-import type { DocumentStore, StoredDocument } from "./document-store.js"
+import { validateUpdate } from "@tandem/protocol"
+import type { DocumentStore, Quarantine, StoredDocument } from "./document-store.js"
 import { StorageError } from "./document-store.js"
 import { Room, type RoomLimits } from "./room.js"
 import type { RoomBus } from "./room-bus.js"
@@ -18,6 +19,8 @@ export interface RoomManagerOptions {
   readonly onStorageError: (error: StorageError, attempt: number) => void
   readonly onCompacted: (doc: string, head: number, bytes: number) => void
   readonly onBusError: (doc: string, error: unknown) => void
+  /** Stored parts of a document did not decode and were moved aside. */
+  readonly onQuarantined: (doc: string, parts: Quarantine) => void
   /** A room was found broken and is being reloaded. */
   readonly onBroken: (doc: string, error: unknown) => void
   readonly limits: RoomLimits
@@ -110,6 +113,37 @@ export class RoomManager {
     return rooms.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []))
   }
 
+  /**
+   * Builds the document from what storage holds. A part that does not decode is moved aside in
+   * storage (kept, not deleted) and reported; the document loads from the rest.
+   */
+  private async restore(name: string, doc: Y.Doc, stored: StoredDocument): Promise<void> {
+    const parts: Array<{ seq: number | null; data: Uint8Array }> = [
+      ...(stored.snapshot ? [{ seq: null, data: stored.snapshot }] : []),
+      ...stored.updates,
+    ]
+    const bad: Array<number | null> = []
+    Y.transact(doc, () => {
+      for (const part of parts) {
+        try {
+          validateUpdate(part.data)
+          Y.applyUpdate(doc, part.data)
+        } catch {
+          bad.push(part.seq)
+        }
+      }
+    })
+    if (bad.length === 0) return
+    const quarantine = { snapshot: bad.includes(null), seqs: bad.filter((seq): seq is number => seq !== null) }
+    this.options.onQuarantined(name, quarantine)
+    try {
+      await this.options.store.quarantine(name, quarantine)
+    } catch (cause) {
+      // Still loadable from the rest; the bad parts stay where they are and are skipped again.
+      this.options.onStorageError(new StorageError("quarantine-failed", name, cause), 1)
+    }
+  }
+
   /** Empties a broken room: everyone reconnects to a fresh load of what storage holds. */
   private broken(room: Room, error: unknown): void {
     const entry = this.entries.get(room.name)
@@ -128,12 +162,7 @@ export class RoomManager {
       throw new StorageError("load-failed", name, cause)
     }
     const doc = new Y.Doc()
-    if (stored) {
-      Y.transact(doc, () => {
-        if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
-        for (const update of stored.updates) Y.applyUpdate(doc, update)
-      })
-    }
+    if (stored) await this.restore(name, doc, stored)
     const log = new UpdateLog({
       store,
       doc: name,
@@ -150,7 +179,7 @@ export class RoomManager {
         this.options.onCompacted(name, head, bytes)
       },
     })
-    const storedBytes = (stored?.snapshot?.byteLength ?? 0) + (stored?.updates.reduce((sum, update) => sum + update.byteLength, 0) ?? 0)
+    const storedBytes = (stored?.snapshot?.byteLength ?? 0) + (stored?.updates.reduce((sum, update) => sum + update.data.byteLength, 0) ?? 0)
     const room: Room = new Room(
       name,
       doc,

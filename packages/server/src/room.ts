@@ -135,8 +135,22 @@ export class Room {
         return
       }
       case "sync-step-2":
-      case "update":
-        this.applyUpdate(connection, message.update, message.summary)
+      case "update": {
+        const count = ++connection.updatesReceived
+        if (this.applyUpdate(connection, message.update, message.summary)) {
+          // Acknowledged once everything it holds is stored: its own content, or the same
+          // content another connection sent that may still be waiting for its commit.
+          this.log.afterStored(() => connection.acknowledge(count))
+        } else connection.ackBlocked = true
+        return
+      }
+      case "ack-request":
+        connection.acknowledging = true
+        // Answered even with nothing to acknowledge: ack(0) tells the client we confirm saves.
+        {
+          const count = connection.updatesReceived
+          this.log.afterStored(() => connection.acknowledge(count))
+        }
         return
       case "awareness":
         this.applyAwareness(connection, message.entries, message.update)
@@ -145,7 +159,8 @@ export class Room {
         connection.send(this.encodeAwarenessOf([...this.awareness.getStates().keys()]))
         return
       case "permission-denied":
-        // Only servers send this; a client that does is ignored, as stock servers do.
+      case "ack":
+        // Only servers send these; a client that does is ignored, as stock servers do.
         return
       default: {
         const unhandled: never = message
@@ -159,12 +174,17 @@ export class Room {
     this.bytes = snapshotBytes
   }
 
-  private applyUpdate(connection: Connection, update: Uint8Array, summary: UpdateSummary): void {
+  /**
+   * Applies an update from `connection`; false when it was refused and the connection stays
+   * open (news from a read-only connection). Throws a ProtocolError for updates that close it.
+   */
+  private applyUpdate(connection: Connection, update: Uint8Array, summary: UpdateSummary): boolean {
     if (connection.access === "read") {
       // A read-only client's handshake sends what it has; only news is refused. The connection
       // stays open for reading.
-      if (carriesNews(this.doc, summary)) connection.send(encodePermissionDenied("read-only access"))
-      return
+      if (!carriesNews(this.doc, summary)) return true
+      connection.send(encodePermissionDenied("read-only access"))
+      return false
     }
     for (const [client, range] of summary.clocks) {
       const owner = this.owners.get(client)
@@ -203,6 +223,7 @@ export class Room {
       this.doc.store.pendingDs = null
       throw new ProtocolError("policy", "too many updates waiting on missing dependencies")
     }
+    return true
   }
 
   private applyAwareness(connection: Connection, entries: readonly AwarenessEntry[], update: Uint8Array): void {

@@ -1,7 +1,7 @@
 import { CloseCode, type Message } from "@tandem/protocol"
 import { openAuthorizer, type Authorizer, type Grant } from "./auth.js"
 import { Connection, type ConnectionHandler, type Socket } from "./connection.js"
-import type { DocumentStore, StorageError } from "./document-store.js"
+import type { DocumentStore, Quarantine, StorageError } from "./document-store.js"
 import { Emitter } from "./emitter.js"
 import { createConsoleLogger, type Logger } from "./logger.js"
 import { localBus, type RoomBus } from "./room-bus.js"
@@ -87,6 +87,19 @@ export interface ServerEvents {
   "connection-failed": { readonly doc: string; readonly connection: number; readonly code: number; readonly error: unknown }
   "save-failed": { readonly doc: string; readonly error: StorageError; readonly attempt: number }
   compacted: { readonly doc: string; readonly head: number; readonly bytes: number }
+  quarantined: { readonly doc: string; readonly parts: Quarantine }
+}
+
+/** Counts since the server started, for monitoring. */
+export interface ServerStats {
+  /** Failed storage writes (each retry counts). */
+  readonly saveFailures: number
+  /** Documents storage failed to load. */
+  readonly loadFailures: number
+  /** Stored parts moved aside because they did not decode. */
+  readonly quarantined: number
+  readonly rooms: number
+  readonly connections: number
 }
 
 /** A Yjs document server, independent of any transport. Built by {@link createSyncServer}. */
@@ -107,6 +120,8 @@ export interface SyncServer {
    * nothing was ever stored under that name. Rejects with a StorageError when loading fails.
    */
   readText(doc: string): Promise<string | null>
+  /** Counts since start: storage failures, quarantined parts, rooms and connections. */
+  stats(): ServerStats
   /**
    * Stops: refuses new connections, closes open ones with 1001 and resolves once every room has
    * stored everything.
@@ -134,6 +149,7 @@ class Server implements SyncServer {
   readonly logger: Logger
   readonly authorizer: Authorizer
   private readonly connections = new Set<Connection>()
+  private readonly counters = { saveFailures: 0, loadFailures: 0, quarantined: 0 }
   private nextConnectionId = 1
   private closing: Promise<void> | null = null
 
@@ -156,11 +172,17 @@ class Server implements SyncServer {
       onLoaded: (room, ms) => this.events.emit("room-loaded", { doc: room.name, ms }),
       onUnloaded: (room) => this.events.emit("room-unloaded", { doc: room.name }),
       onStorageError: (error, attempt) => {
+        this.counters.saveFailures++
         logger.error("storage write failed", { doc: error.doc, code: error.code, attempt, error })
         this.events.emit("save-failed", { doc: error.doc, error, attempt })
       },
       onCompacted: (doc, head, bytes) => this.events.emit("compacted", { doc, head, bytes }),
       onBusError: (doc, error) => logger.error("bad frame from the bus", { doc, error }),
+      onQuarantined: (doc, parts) => {
+        this.counters.quarantined += parts.seqs.length + (parts.snapshot ? 1 : 0)
+        logger.error("stored parts of a document do not decode; moved aside", { doc, snapshot: parts.snapshot, seqs: parts.seqs.join(",") })
+        this.events.emit("quarantined", { doc, parts })
+      },
       onBroken: (doc, error) => logger.error("an update broke the document in memory; reloading it from storage", { doc, error }),
       limits,
     })
@@ -213,11 +235,16 @@ class Server implements SyncServer {
         connection.ready()
       },
       (error: unknown) => {
+        this.counters.loadFailures++
         this.logger.error("could not load document", { doc, error })
         connection.fail(CloseCode.Internal, error)
       },
     )
     return connection
+  }
+
+  stats(): ServerStats {
+    return { ...this.counters, rooms: this.rooms.size, connections: this.connections.size }
   }
 
   async readText(doc: string): Promise<string | null> {

@@ -167,23 +167,42 @@ export async function get(server: Pick<TestServer, "httpUrl">, path: string): Pr
   return { status: response.status, body: await response.text(), type: response.headers.get("content-type") }
 }
 
-/** A store that counts calls, around another store. */
+/** A store that delegates to `inner` except for the methods given, for fault and timing tests. */
+export function storeWith(inner: DocumentStore, overrides: Partial<DocumentStore>): DocumentStore {
+  return {
+    load: (name) => inner.load(name),
+    append: (name, updates) => inner.append(name, updates),
+    compact: (name, snapshot, upTo) => inner.compact(name, snapshot, upTo),
+    quarantine: (name, parts) => inner.quarantine(name, parts),
+    close: () => inner.close(),
+    ...overrides,
+  }
+}
+
+/** A store that counts loads and appends, around another store. */
 export function countingStore(inner: DocumentStore): DocumentStore & { loads: number; appends: number } {
-  const counted = {
-    loads: 0,
-    appends: 0,
-    load: (name: string) => {
-      counted.loads++
+  const counts = { loads: 0, appends: 0 }
+  const store = storeWith(inner, {
+    load: (name) => {
+      counts.loads++
       return inner.load(name)
     },
-    append: (name: string, updates: readonly Uint8Array[]) => {
-      counted.appends++
+    append: (name, updates) => {
+      counts.appends++
       return inner.append(name, updates)
     },
-    compact: (name: string, snapshot: Uint8Array, upTo: number) => inner.compact(name, snapshot, upTo),
-    close: () => inner.close(),
-  }
-  return counted
+  })
+  return Object.assign(counts, store)
+}
+
+/** The text of `name` as a fresh load from `store` would have it, or `null` if never stored. */
+export async function storedText(store: DocumentStore, name: string): Promise<string | null> {
+  const stored = await store.load(name)
+  if (!stored) return null
+  const doc = new Y.Doc()
+  if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
+  for (const update of stored.updates) Y.applyUpdate(doc, update.data)
+  return doc.getText("content").toString()
 }
 
 /**

@@ -12,8 +12,7 @@ import {
   encodeUpdate,
 } from "@tandem/protocol"
 import { createMemoryStore } from "@tandem/storage-memory"
-import type { DocumentStore } from "../src/index.js"
-import { connectProvider, connectRaw, get, healthyRoom, startServer, synced, untilText, type RawClient, type TestServer } from "./helpers.js"
+import { connectProvider, connectRaw, get, healthyRoom, startServer, storeWith, synced, untilText, type RawClient, type TestServer } from "./helpers.js"
 
 const seed = Number(process.env.TANDEM_SEED ?? 8675309)
 
@@ -221,16 +220,12 @@ describe("hostile input against the real server", () => {
     const inner = createMemoryStore()
     let releaseLoad!: () => void
     const loadGate = new Promise<void>((resolve) => (releaseLoad = resolve))
-    const store: DocumentStore = {
-      ...inner,
+    const store = storeWith(inner, {
       load: async (name) => {
         if (name === "slow") await loadGate
         return inner.load(name)
       },
-      append: (name, updates) => inner.append(name, updates),
-      compact: (name, snapshot, upTo) => inner.compact(name, snapshot, upTo),
-      close: () => inner.close(),
-    }
+    })
     const server = await startServer({ store, limits: { maxQueuedFrames: 10 } })
     const stillWorks = await healthyRoom(server, "healthy")
     const client = await connectRaw(server, "slow")

@@ -6,7 +6,7 @@ import * as Y from "yjs"
 import { createMemoryStore } from "@tandem/storage-memory"
 import { createSqliteStore } from "@tandem/storage-sqlite"
 import { CloseCode, encodeUpdate } from "@tandem/protocol"
-import { connectProvider, connectRaw, countingStore, get, startServer, synced } from "./helpers.js"
+import { connectProvider, connectRaw, countingStore, get, startServer, storeWith, storedText, synced } from "./helpers.js"
 
 function tempDb(): string {
   const dir = mkdtempSync(join(tmpdir(), "tandem-int-"))
@@ -53,18 +53,14 @@ describe("persistence", () => {
     let appendStarted!: () => void
     const appending = new Promise<void>((resolve) => (appendStarted = resolve))
     const server = await startServer({
-      store: {
-        ...inner,
-        load: (name) => inner.load(name),
-        compact: (name, snapshot, upTo) => inner.compact(name, snapshot, upTo),
-        close: () => inner.close(),
-        // The first write hangs until the test releases it: shutdown must wait for it.
+      // The first write hangs until the test releases it: shutdown must wait for it.
+      store: storeWith(inner, {
         append: async (name, updates) => {
           appendStarted()
           await released
           return inner.append(name, updates)
         },
-      },
+      }),
     })
     const client = await connectRaw(server, "slow")
     const doc = new Y.Doc()
@@ -77,10 +73,7 @@ describe("persistence", () => {
     expect(stopped).toBe(false)
     release()
     await stopping
-    const stored = await inner.load("slow")
-    const loaded = new Y.Doc()
-    for (const update of stored?.updates ?? []) Y.applyUpdate(loaded, update)
-    expect(loaded.getText("content").toString()).toBe("in flight")
+    expect(await storedText(inner, "slow")).toBe("in flight")
   })
 
   it("loads a cold document once for 50 clients connecting at once, none of them seeing it empty", async () => {

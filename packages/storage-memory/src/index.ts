@@ -4,6 +4,8 @@ interface Entry {
   snapshot: Uint8Array | null
   updates: Array<{ seq: number; data: Uint8Array }>
   head: number
+  /** Parts moved aside by quarantine, kept. */
+  quarantined: Array<{ seq: number | null; data: Uint8Array }>
 }
 
 /** What a memory store keeps; pass the same one to two stores to model a restart. */
@@ -26,14 +28,14 @@ export function createMemoryStore(options: { data?: MemoryStoreData } = {}): Doc
       if (!entry) return null
       const stored: StoredDocument = {
         snapshot: entry.snapshot && entry.snapshot.slice(),
-        updates: entry.updates.map((update) => update.data.slice()),
+        updates: entry.updates.map((update) => ({ seq: update.seq, data: update.data.slice() })),
         head: entry.head,
       }
       return stored
     },
     async append(name, updates) {
       let entry = data.get(name)
-      if (!entry) data.set(name, (entry = { snapshot: null, updates: [], head: 0 }))
+      if (!entry) data.set(name, (entry = { snapshot: null, updates: [], head: 0, quarantined: [] }))
       for (const update of updates) entry.updates.push({ seq: ++entry.head, data: update.slice() })
       return entry.head
     },
@@ -42,6 +44,17 @@ export function createMemoryStore(options: { data?: MemoryStoreData } = {}): Doc
       if (!entry) throw new Error(`compact: no document "${name}"`)
       entry.snapshot = snapshot.slice()
       entry.updates = entry.updates.filter((update) => update.seq > upTo)
+    },
+    async quarantine(name, parts) {
+      const entry = data.get(name)
+      if (!entry) return
+      if (parts.snapshot && entry.snapshot) {
+        entry.quarantined.push({ seq: null, data: entry.snapshot })
+        entry.snapshot = null
+      }
+      const seqs = new Set(parts.seqs)
+      entry.quarantined.push(...entry.updates.filter((update) => seqs.has(update.seq)))
+      entry.updates = entry.updates.filter((update) => !seqs.has(update.seq))
     },
     async close() {},
   }

@@ -31,11 +31,19 @@ CREATE TABLE IF NOT EXISTS updates (
   data BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS updates_by_document ON updates (name, seq);
+CREATE TABLE IF NOT EXISTS quarantine (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  seq INTEGER,
+  data BLOB NOT NULL,
+  moved_at INTEGER NOT NULL
+);
 `
 
 /**
  * A DocumentStore on one SQLite file in WAL mode. Each `append` and each `compact` is one
- * transaction. Only one process may write a database file at a time.
+ * transaction. Only one process may write a database file at a time. Rows moved aside by
+ * `quarantine` are kept in the `quarantine` table.
  *
  * ```ts
  * const store = createSqliteStore({ path: "data/tandem.db" })
@@ -54,7 +62,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const selectDocument = db.prepare<[string], { head: number; snapshot: Buffer | null }>(
     "SELECT head, snapshot FROM documents WHERE name = ?",
   )
-  const selectUpdates = db.prepare<[string], { data: Buffer }>("SELECT data FROM updates WHERE name = ? ORDER BY seq")
+  const selectUpdates = db.prepare<[string], { seq: number; data: Buffer }>("SELECT seq, data FROM updates WHERE name = ? ORDER BY seq")
   const bumpHead = db.prepare<[string, number], { head: number }>(
     "INSERT INTO documents (name, head) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET head = head + excluded.head RETURNING head",
   )
@@ -72,12 +80,31 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     if (setSnapshot.run(snapshot, name).changes !== 1) throw new Error(`compact: no document "${name}"`)
     trimLog.run(name, upTo)
   })
+  const moveSnapshot = db.prepare<[number, string]>(
+    "INSERT INTO quarantine (name, seq, data, moved_at) SELECT name, NULL, snapshot, ? FROM documents WHERE name = ? AND snapshot IS NOT NULL",
+  )
+  const clearSnapshot = db.prepare<[string]>("UPDATE documents SET snapshot = NULL WHERE name = ?")
+  const moveUpdate = db.prepare<[number, string, number]>(
+    "INSERT INTO quarantine (name, seq, data, moved_at) SELECT name, seq, data, ? FROM updates WHERE name = ? AND seq = ?",
+  )
+  const deleteUpdate = db.prepare<[string, number]>("DELETE FROM updates WHERE name = ? AND seq = ?")
+  const quarantineAll = db.transaction((name: string, snapshot: boolean, seqs: readonly number[]): void => {
+    const now = Date.now()
+    if (snapshot) {
+      moveSnapshot.run(now, name)
+      clearSnapshot.run(name)
+    }
+    for (const seq of seqs) {
+      moveUpdate.run(now, name, seq)
+      deleteUpdate.run(name, seq)
+    }
+  })
   const loadAll = db.transaction((name: string): StoredDocument | null => {
     const document = selectDocument.get(name)
     if (!document) return null
     return {
       snapshot: document.snapshot,
-      updates: selectUpdates.all(name).map((row) => row.data),
+      updates: selectUpdates.all(name),
       head: document.head,
     }
   })
@@ -91,6 +118,9 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     },
     async compact(name, snapshot, upTo) {
       compactLog(name, snapshot, upTo)
+    },
+    async quarantine(name, parts) {
+      quarantineAll(name, parts.snapshot, parts.seqs)
     },
     async close() {
       if (db.open) db.close()

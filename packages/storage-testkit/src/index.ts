@@ -57,8 +57,9 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
       expect(await store.append("doc", [bytes(1), bytes(2, 2)])).toBe(2)
       expect(await store.append("doc", [bytes(3)])).toBe(3)
       const stored = await store.load("doc")
+      expect(stored?.updates.map((u) => u.seq)).toEqual([1, 2, 3])
       expect(stored?.snapshot).toBeNull()
-      expect(stored?.updates.map((u) => [...u])).toEqual([[1], [2, 2], [3]])
+      expect(stored?.updates.map((u) => [...u.data])).toEqual([[1], [2, 2], [3]])
       expect(stored?.head).toBe(3)
     })
 
@@ -66,16 +67,16 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
       await store.append("a", [bytes(1)])
       await store.append("a/b", [bytes(2)])
       await store.append("ab", [bytes(3)])
-      expect((await store.load("a"))?.updates.map((u) => [...u])).toEqual([[1]])
-      expect((await store.load("a/b"))?.updates.map((u) => [...u])).toEqual([[2]])
-      expect((await store.load("ab"))?.updates.map((u) => [...u])).toEqual([[3]])
+      expect((await store.load("a"))?.updates.map((u) => [...u.data])).toEqual([[1]])
+      expect((await store.load("a/b"))?.updates.map((u) => [...u.data])).toEqual([[2]])
+      expect((await store.load("ab"))?.updates.map((u) => [...u.data])).toEqual([[3]])
     })
 
     it("stores a copy, so changing the caller's array later changes nothing", async () => {
       const update = bytes(7, 7, 7)
       await store.append("doc", [update])
       update[0] = 0
-      expect([...((await store.load("doc"))?.updates[0] ?? [])]).toEqual([7, 7, 7])
+      expect([...((await store.load("doc"))?.updates[0]?.data ?? [])]).toEqual([7, 7, 7])
     })
 
     it("replaces the log up to the given head with the snapshot and keeps later updates", async () => {
@@ -84,7 +85,7 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
       await store.compact("doc", bytes(9, 9), 2)
       const stored = await store.load("doc")
       expect([...(stored?.snapshot ?? [])]).toEqual([9, 9])
-      expect(stored?.updates.map((u) => [...u])).toEqual([[3]])
+      expect(stored?.updates.map((u) => [...u.data])).toEqual([[3]])
       expect(stored?.head).toBe(3)
     })
 
@@ -95,7 +96,7 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
       await store.compact("doc", bytes(8), 2)
       const stored = await store.load("doc")
       expect([...(stored?.snapshot ?? [])]).toEqual([8])
-      expect(stored?.updates.map((u) => [...u])).toEqual([[3]])
+      expect(stored?.updates.map((u) => [...u.data])).toEqual([[3]])
       expect(stored?.head).toBe(3)
     })
 
@@ -105,22 +106,34 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
       await store.append("doc", [bytes(2)])
       const stored = await (await reopen()).load("doc")
       expect([...(stored?.snapshot ?? [])]).toEqual([5])
-      expect(stored?.updates.map((u) => [...u])).toEqual([[2]])
+      expect(stored?.updates.map((u) => [...u.data])).toEqual([[2]])
       expect(stored?.head).toBe(2)
+    })
+
+    it("moves quarantined parts out of the load path and keeps the rest", async () => {
+      await store.append("doc", [bytes(1), bytes(2)])
+      await store.compact("doc", bytes(9), 2)
+      await store.append("doc", [bytes(3), bytes(4), bytes(5)])
+      await store.quarantine("doc", { snapshot: true, seqs: [4] })
+      const stored = await (await reopen()).load("doc")
+      expect(stored?.snapshot).toBeNull()
+      expect(stored?.updates.map((u) => [u.seq, ...u.data])).toEqual([[3, 3], [5, 5]])
+      expect(stored?.head).toBe(5)
+      expect(await store.append("doc", [bytes(6)])).toBe(6)
     })
 
     it("lands concurrent appends to many documents", async () => {
       const names = Array.from({ length: 20 }, (_, i) => `doc-${i}`)
       await Promise.all(names.map((name, i) => store.append(name, [bytes(i), bytes(i, i)])))
       for (const [i, name] of names.entries()) {
-        expect((await store.load(name))?.updates.map((u) => [...u])).toEqual([[i], [i, i]])
+        expect((await store.load(name))?.updates.map((u) => [...u.data])).toEqual([[i], [i, i]])
       }
     })
 
     it("round-trips a large update byte for byte", async () => {
       const large = new Uint8Array(4 << 20).map((_, i) => (i * 31) & 0xff)
       await store.append("big", [large])
-      expect(Buffer.compare((await reopen().then((s) => s.load("big")))!.updates[0]!, large)).toBe(0)
+      expect(Buffer.compare((await reopen().then((s) => s.load("big")))!.updates[0]!.data, large)).toBe(0)
     })
 
     it("rebuilds a Yjs document from snapshot and log", async () => {
@@ -133,7 +146,7 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
       const stored = (await reopen().then((s) => s.load("yjs")))!
       const loaded = new Y.Doc()
       if (stored.snapshot) Y.applyUpdate(loaded, stored.snapshot)
-      for (const update of stored.updates) Y.applyUpdate(loaded, update)
+      for (const update of stored.updates) Y.applyUpdate(loaded, update.data)
       expect(loaded.getText("content").toString()).toBe(doc.getText("content").toString())
       expect(stored.updates).toHaveLength(100)
     })
