@@ -16,6 +16,8 @@ export interface SqliteStoreOptions {
    * reported, so it survives power loss too, at the cost of an fsync per commit.
    */
   readonly synchronous?: SqliteSync
+  /** How long a write waits for a lock held by another connection before it fails. Default 5 s. */
+  readonly busyTimeoutMs?: number
 }
 
 const schema = `
@@ -56,7 +58,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const db = new Database(options.path)
   db.pragma("journal_mode = WAL")
   db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
-  db.pragma("busy_timeout = 5000")
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
   db.exec(schema)
 
   const selectDocument = db.prepare<[string], { head: number; snapshot: Buffer | null }>(
