@@ -20,6 +20,8 @@ export interface AppConfig {
   readonly auth: AuthConfig
   readonly allowedOrigins: readonly string[] | null
   readonly limits: Limits
+  /** Fold a document's update log into a snapshot once it holds this many updates. */
+  readonly compactAfterUpdates: number
 }
 
 /** A setting that cannot be used; the app prints it and exits with status 2. */
@@ -32,15 +34,18 @@ export function limitVariable(name: keyof Limits): string {
   return `TANDEM_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`
 }
 
+function positive(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const text = env[variable]
+  if (text === undefined || text === "") return fallback
+  const value = Number(text)
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${variable} must be a positive whole number, not "${text}"`)
+  return value
+}
+
 function readLimits(env: NodeJS.ProcessEnv): Limits {
   const limits: Record<string, number> = { ...defaults.limits }
   for (const name of Object.keys(defaults.limits) as Array<keyof Limits>) {
-    const variable = limitVariable(name)
-    const text = env[variable]
-    if (text === undefined || text === "") continue
-    const value = Number(text)
-    if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${variable} must be a positive whole number, not "${text}"`)
-    limits[name] = value
+    limits[name] = positive(env, limitVariable(name), defaults.limits[name])
   }
   return limits as unknown as Limits
 }
@@ -95,5 +100,6 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     auth: readAuth(env, cwd),
     allowedOrigins: origins.length > 0 ? origins : null,
     limits: readLimits(env),
+    compactAfterUpdates: positive(env, "TANDEM_COMPACT_AFTER_UPDATES", defaults.compaction.afterUpdates),
   }
 }

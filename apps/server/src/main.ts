@@ -21,7 +21,13 @@ async function main(): Promise<void> {
   if (config.auth.kind === "open") {
     logger.warn("auth is off: anyone who can reach this server can read and write every document (set TANDEM_AUTH_SECRET or TANDEM_AUTH_PUBLIC_KEY)")
   }
-  const sync = createSyncServer({ store, logger, authorizer, limits: config.limits })
+  const sync = createSyncServer({
+    store,
+    logger,
+    authorizer,
+    limits: config.limits,
+    compaction: { afterUpdates: config.compactAfterUpdates },
+  })
   const routes = webAppRoutes(config.webDir)
   if (!routes) logger.warn("web app not built; serving sync and API only", { webDir: config.webDir })
   const server = createNodeServer({ sync, allowedOrigins: config.allowedOrigins, ...(routes ? { routes } : {}) })

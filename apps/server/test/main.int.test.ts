@@ -1,39 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process"
 import { once } from "node:events"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { createInterface } from "node:readline"
-import { fileURLToPath } from "node:url"
 import { describe, expect, it, onTestFinished } from "vitest"
 import WebSocket from "ws"
 import { WebsocketProvider } from "y-websocket"
 import * as Y from "yjs"
-
-// The built server, as `npm start` runs it (`npm test` builds before testing).
-const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
-
-interface Running {
-  readonly child: ChildProcess
-  readonly port: number
-  readonly line: string
-}
-
-async function startApp(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, [main], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TANDEM_DATA_DIR: dataDir },
-    stdio: ["ignore", "pipe", "pipe"],
-  })
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill("SIGKILL")
-  })
-  const lines = createInterface({ input: child.stdout! })
-  for await (const line of lines) {
-    const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line)
-    if (match) return { child, port: Number(match[1]), line }
-  }
-  throw new Error("the server exited before it listened")
-}
+import { startApp } from "./app.js"
 
 function provider(port: number, doc: string): WebsocketProvider {
   const p = new WebsocketProvider(`ws://127.0.0.1:${port}/sync`, doc, new Y.Doc(), {

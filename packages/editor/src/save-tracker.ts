@@ -68,12 +68,16 @@ export function trackSaves(provider: WebsocketProvider, options: { store?: SaveS
     })
   }
 
-  const onUpdate = (_update: Uint8Array, origin: unknown) => {
-    if (ignored.has(origin)) return
+  // Counted on afterTransaction, which Yjs emits before "update": the provider sends the update
+  // from its own "update" listener, and the count must already include it then.
+  const onTransaction = (transaction: Y.Transaction) => {
+    if (ignored.has(transaction.origin)) return
+    const grew = [...transaction.afterState].some(([client, clock]) => transaction.beforeState.get(client) !== clock)
+    if (!grew && transaction.deleteSet.clients.size === 0) return
     made++
     changed()
   }
-  doc.on("update", onUpdate)
+  doc.on("afterTransaction", onTransaction)
 
   const handler: MessageHandler = (_encoder, decoder) => {
     const message = readTandemMessage(decoder)
@@ -111,7 +115,7 @@ export function trackSaves(provider: WebsocketProvider, options: { store?: SaveS
     },
     destroy() {
       listeners.clear()
-      doc.off("update", onUpdate)
+      doc.off("afterTransaction", onTransaction)
       provider.off("status", onStatus)
     },
   }
