@@ -45,18 +45,18 @@ export function createDocsApi(sync: SyncServer) {
       .authorize({ doc, token: requestToken(req) })
       .then(() => sync.readText(doc))
       .then(
-      (text) => {
-        if (text === null) res.status(404).type("text/plain").send("no such document\n")
-        else res.status(200).type("text/plain; charset=utf-8").send(text)
-      },
-      (error: unknown) => {
-        if (error instanceof AuthError) {
-          res.status(error.status).type("text/plain").send(`${error.message}\n`)
-          return
-        }
-        sync.logger.error("could not read document", { doc, error })
-        res.status(503).type("text/plain").send("storage unavailable\n")
-      },
-    )
+        (text) => {
+          if (text === null) res.status(404).type("text/plain").send("no such document\n")
+          else res.status(200).type("text/plain; charset=utf-8").send(text)
+        },
+        (error: unknown) => {
+          if (error instanceof AuthError) {
+            res.status(error.status).type("text/plain").send(`${error.message}\n`)
+            return
+          }
+          sync.logger.error("could not read document", { doc, error })
+          res.status(503).type("text/plain").send("storage unavailable\n")
+        },
+      )
   }
 }

@@ -1,0 +1,224 @@
+// A load process: opens WebSocket clients against one server and runs one task, reporting what
+// it measured and its own CPU time. Started by run.mjs with child_process.fork.
+import { readFileSync } from "node:fs"
+import { gunzipSync } from "node:zlib"
+import * as decoding from "lib0/decoding"
+import * as encoding from "lib0/encoding"
+import WebSocket from "ws"
+import * as Y from "yjs"
+
+const marker = Buffer.from("t=")
+
+/** Frames for one server dialect: y-websocket's, or Hocuspocus's (every message prefixed with the document name). */
+function dialect(kind, doc) {
+  const wrap = (write) => {
+    const e = encoding.createEncoder()
+    if (kind === "hocuspocus") encoding.writeVarString(e, doc)
+    write(e)
+    return encoding.toUint8Array(e)
+  }
+  const strip = (frame) => {
+    if (kind !== "hocuspocus") return { type: frame[0], sub: frame[1] }
+    const d = decoding.createDecoder(frame)
+    decoding.readVarString(d)
+    return { type: decoding.readVarUint(d), sub: decoding.hasContent(d) ? decoding.readVarUint(d) : -1 }
+  }
+  return {
+    hello: kind === "hocuspocus" ? [wrap((e) => (encoding.writeVarUint(e, 2), encoding.writeVarUint(e, 0), encoding.writeVarString(e, "")))] : [],
+    step1: wrap((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, Y.encodeStateVector(new Y.Doc())))),
+    update: (u) => wrap((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 2), encoding.writeVarUint8Array(e, u))),
+    ackRequest: wrap((e) => (encoding.writeVarUint(e, 100), encoding.writeVarUint(e, 0))),
+    /** Whether a frame is the answer to our sync step 1 (Hocuspocus may answer with its SyncReply tag 4). */
+    isStep2: (frame) => {
+      const { type, sub } = strip(frame)
+      return (type === 0 || type === 4) && sub === 1
+    },
+    ackOf: (frame) => {
+      if (frame[0] !== 100 || frame[1] !== 1) return null
+      const d = decoding.createDecoder(frame)
+      decoding.readVarUint(d)
+      decoding.readVarUint(d)
+      return decoding.readVarUint(d)
+    },
+  }
+}
+
+/** Opens a client; resolves once it is synced (or open, for the relay, which holds no document). */
+function open(task, doc, onFrame) {
+  const d = dialect(task.dialect, doc)
+  const ws = new WebSocket(`${task.url}/${doc}`, { perMessageDeflate: false })
+  ws.binaryType = "nodebuffer"
+  const started = performance.now()
+  return new Promise((resolve, reject) => {
+    let synced = task.dialect === "relay"
+    ws.on("error", reject)
+    ws.on("open", () => {
+      for (const frame of d.hello) ws.send(frame)
+      if (task.dialect !== "relay") ws.send(d.step1)
+      else resolve({ ws, d, ms: performance.now() - started, step2Bytes: 0 })
+    })
+    ws.on("message", (frame) => {
+      if (!synced && d.isStep2(frame)) {
+        synced = true
+        resolve({ ws, d, ms: performance.now() - started, step2Bytes: frame.length, frame })
+        return
+      }
+      onFrame?.(frame)
+    })
+  })
+}
+
+/** The send times carried by a frame's `t=<ms>;` markers. */
+function stamps(frame) {
+  const found = []
+  for (let at = frame.indexOf(marker); at !== -1; at = frame.indexOf(marker, at + 2)) {
+    const end = frame.indexOf(59, at)
+    found.push(Number(frame.toString("latin1", at + 2, end)))
+  }
+  return found
+}
+
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function fanout(task) {
+  const latencies = []
+  let delivered = 0
+  const clients = []
+  for (const room of task.rooms) {
+    const roomClients = await Promise.all(
+      Array.from({ length: task.clientsPerRoom }, () =>
+        open(task, room, (frame) => {
+          const now = performance.now()
+          for (const t of stamps(frame)) {
+            latencies.push(now - t)
+            delivered++
+          }
+        }),
+      ),
+    )
+    clients.push(...roomClients.map((client, i) => ({ ...client, room, writer: i < task.writersPerRoom })))
+  }
+  const writers = clients.filter((c) => c.writer).map((c) => ({ ...c, doc: new Y.Doc(), sent: 0, pending: [] }))
+  for (const w of writers) w.doc.on("update", (u) => w.pending.push(u))
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  await new Promise((resolve) => {
+    const tick = setInterval(() => {
+      const elapsed = performance.now() - start
+      if (elapsed >= task.durationMs) {
+        clearInterval(tick)
+        resolve()
+        return
+      }
+      for (const w of writers) {
+        const due = Math.floor((elapsed / 1000) * task.ratePerWriter)
+        const text = w.doc.getText("content")
+        while (w.sent < due) {
+          text.insert(text.length, `t=${performance.now()};`)
+          w.ws.send(w.d.update(w.pending.pop()))
+          w.sent++
+        }
+      }
+    }, 5)
+  })
+  const sent = writers.reduce((sum, w) => sum + w.sent, 0)
+  const expected = sent * (task.clientsPerRoom - 1)
+  for (let waited = 0; delivered < expected && waited < 5000; waited += 20) await wait(20)
+  const usage = process.cpuUsage(cpu)
+  // Convergence: a fresh client on each room must receive every marker sent there.
+  let converged = true
+  if (task.dialect !== "relay") {
+    for (const room of task.rooms) {
+      const roomSent = writers.filter((w) => w.room === room).reduce((sum, w) => sum + w.sent, 0)
+      const checker = await open(task, room)
+      if (stamps(checker.frame).length !== roomSent) converged = false
+      checker.ws.terminate()
+    }
+  } else converged = delivered === expected
+  for (const c of clients) c.ws.terminate()
+  return { latencies, sent, delivered, expected, converged, loadCpuMs: (usage.user + usage.system) / 1000 }
+}
+
+const held = []
+async function idle(task) {
+  for (const room of task.rooms) {
+    const opened = await Promise.all(Array.from({ length: task.clientsPerRoom }, () => open(task, room)))
+    held.push(...opened.map((c) => c.ws))
+  }
+  return { open: held.length }
+}
+
+async function join(task) {
+  const started = performance.now()
+  const clients = await Promise.all(Array.from({ length: task.count }, () => open(task, task.room)))
+  const totalMs = performance.now() - started
+  // A kept client holds the document in the server's memory for the joins after it.
+  for (const c of clients) task.keep ? held.push(c.ws) : c.ws.terminate()
+  return { totalMs, times: clients.map((c) => c.ms), step2Bytes: clients[0]?.step2Bytes ?? 0 }
+}
+
+/** Pushes a document state into a room and waits until a fresh client receives it whole. */
+async function push(task) {
+  const client = await open(task, task.room)
+  const update = Buffer.from(task.update, "base64")
+  client.ws.send(client.d.update(update))
+  for (;;) {
+    const probe = await open(task, task.room)
+    probe.ws.terminate()
+    if (probe.step2Bytes >= update.length * 0.9) break
+    await wait(50)
+  }
+  // Stays connected, so the server keeps the document in memory.
+  held.push(client.ws)
+  return {}
+}
+
+/** Sends updates as fast as acknowledgements allow (a window of unacknowledged ones); Tandem only. */
+async function persist(task) {
+  let acked = 0
+  let closed = false
+  let wake = () => {}
+  const client = await open(task, task.room)
+  client.ws.on("close", (code) => {
+    closed = code
+    wake()
+  })
+  client.ws.on("message", (frame) => {
+    const count = client.d.ackOf(frame)
+    if (count !== null) {
+      acked = Math.max(acked, count)
+      wake()
+    }
+  })
+  client.ws.send(client.d.ackRequest)
+  const doc = new Y.Doc()
+  const pending = []
+  doc.on("update", (u) => pending.push(u))
+  const text = doc.getText("content")
+  const trace = JSON.parse(gunzipSync(readFileSync(task.tracePath)).toString("utf8"))
+  const patches = trace.txns.flatMap((txn) => txn.patches)
+  const started = performance.now()
+  let sent = 0
+  for (const [pos, del, ins] of patches) {
+    if (del > 0) text.delete(pos, del)
+    if (ins) text.insert(pos, ins)
+    client.ws.send(client.d.update(pending.pop()))
+    sent++
+    while (sent - acked > task.window && !closed) await new Promise((resolve) => (wake = resolve))
+    if (closed) throw new Error(`the server closed the connection with ${closed}`)
+  }
+  while (acked < sent && !closed) await new Promise((resolve) => (wake = resolve))
+  if (closed) throw new Error(`the server closed the connection with ${closed}`)
+  const ms = performance.now() - started
+  client.ws.terminate()
+  return { sent, ms, encodedDocBytes: Y.encodeStateAsUpdate(doc).length }
+}
+
+process.on("message", async (task) => {
+  try {
+    const run = { fanout, idle, join, push, persist }[task.kind]
+    process.send({ ok: true, result: await run(task) })
+  } catch (error) {
+    process.send({ ok: false, error: String(error?.stack ?? error) })
+  }
+})

@@ -1,0 +1,322 @@
+// `npm run bench`: the same load against Tandem, @y/websocket-server, @hocuspocus/server and a raw
+// ws relay, one after another on loopback, in one run. Prints a table, writes it to
+// bench/results/ and into the README. Every comparison is a ratio taken within this run.
+import { fork } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs"
+import { createServer } from "node:net"
+import { cpus, tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { gunzipSync } from "node:zlib"
+import Database from "better-sqlite3"
+import * as Y from "yjs"
+import { createSqliteStore } from "@tandem/storage-sqlite"
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, "..")
+const tracePath = process.env.TANDEM_TRACES_DIR ? join(process.env.TANDEM_TRACES_DIR, "automerge-paper.json.gz") : join(root, "..", "shared", "data", "traces", "automerge-paper.json.gz")
+const quick = process.env.TANDEM_BENCH_QUICK === "1"
+const runs = quick ? 1 : 3
+
+const servers = [
+  { name: "tandem", label: "Tandem (SQLite on)", script: "tandem.mjs", dialect: "y-websocket", path: "/sync" },
+  { name: "y-websocket", label: "@y/websocket-server (memory)", script: "y-websocket.mjs", dialect: "y-websocket", path: "" },
+  { name: "hocuspocus", label: "@hocuspocus/server (memory)", script: "hocuspocus.mjs", dialect: "hocuspocus", path: "" },
+  { name: "relay", label: "raw ws relay", script: "relay.mjs", dialect: "relay", path: "" },
+]
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address()
+      probe.close(() => resolve(port))
+    })
+  })
+
+async function startServer(server, dataDir) {
+  const port = await freePort()
+  const child = fork(join(here, "servers", server.script), [String(port), dataDir], { stdio: ["ignore", "ignore", "inherit", "ipc"] })
+  await new Promise((resolve, reject) => {
+    child.once("message", resolve)
+    child.once("exit", (code) => reject(new Error(`${server.name} exited with ${code}`)))
+  })
+  return {
+    child,
+    url: `ws://127.0.0.1:${port}${server.path}`,
+    async stop() {
+      child.kill("SIGTERM")
+      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)))
+    },
+  }
+}
+
+/** CPU time (ms) and resident memory (bytes) of a process, from /proc. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+function rssBytes(pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024
+}
+
+function loader() {
+  const child = fork(join(here, "load.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  return {
+    child,
+    run(task) {
+      return new Promise((resolve, reject) => {
+        child.once("message", (m) => (m.ok ? resolve(m.result) : reject(new Error(m.error))))
+        child.send(task)
+      })
+    },
+    stop: () => child.kill(),
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)]
+}
+const percentile = (values, p) => {
+  if (values.length === 0) return NaN
+  const sorted = Float64Array.from(values).sort()
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+/** One fan-out run: rooms split over two load processes. */
+async function fanoutRun(server, shape, ratePerWriter, durationMs) {
+  const dataDir = mkdtempSync(join(tmpdir(), "tandem-bench-"))
+  const running = await startServer(server, dataDir)
+  const loads = [loader(), loader()]
+  try {
+    const rooms = Array.from({ length: shape.rooms }, (_, i) => `fan-${shape.clients}-${i}`)
+    const before = cpuMs(running.child.pid)
+    const results = await Promise.all(
+      loads.map((load, i) =>
+        load.run({
+          kind: "fanout",
+          url: running.url,
+          dialect: server.dialect,
+          rooms: rooms.filter((_, r) => r % loads.length === i),
+          clientsPerRoom: shape.clients,
+          writersPerRoom: shape.writers,
+          ratePerWriter,
+          durationMs,
+        }),
+      ),
+    )
+    const serverCpu = cpuMs(running.child.pid) - before
+    const latencies = results.flatMap((r) => r.latencies)
+    const delivered = results.reduce((s, r) => s + r.delivered, 0)
+    const expected = results.reduce((s, r) => s + r.expected, 0)
+    const sent = results.reduce((s, r) => s + r.sent, 0)
+    return {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      cpuPerDeliveryUs: (serverCpu * 1000) / Math.max(1, delivered),
+      deliveredShare: delivered / Math.max(1, expected),
+      converged: results.every((r) => r.converged),
+      rate: sent / (durationMs / 1000),
+      loadCpuMs: results.reduce((s, r) => s + r.loadCpuMs, 0),
+      serverCpuMs: serverCpu,
+    }
+  } finally {
+    for (const load of loads) load.stop()
+    await running.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+async function fanout(server, shape) {
+  const results = []
+  for (let i = 0; i < runs; i++) results.push(await fanoutRun(server, shape, shape.rate, 4000))
+  const pick = (key) => median(results.map((r) => r[key]))
+  return { p50: pick("p50"), p99: pick("p99"), cpuPerDeliveryUs: pick("cpuPerDeliveryUs"), converged: results.every((r) => r.converged), loadCpuMs: pick("loadCpuMs") }
+}
+
+async function saturation(server) {
+  const shape = { rooms: 10, clients: 10, writers: 2 }
+  const steps = []
+  let sustained = 0
+  for (const perWriter of [25, 50, 100, 200, 400, 800]) {
+    const total = perWriter * shape.rooms * shape.writers
+    const r = await fanoutRun(server, shape, perWriter, 3000)
+    steps.push({ total, p99: r.p99, delivered: r.deliveredShare })
+    if (r.p99 > 100 || r.deliveredShare < 0.99) break
+    sustained = total
+  }
+  return { sustained, p99At4000: steps.find((s) => s.total === 4000)?.p99 ?? NaN, steps }
+}
+
+async function capacity(server) {
+  const dataDir = mkdtempSync(join(tmpdir(), "tandem-bench-"))
+  const running = await startServer(server, dataDir)
+  const loads = [loader(), loader()]
+  try {
+    const baseline = rssBytes(running.child.pid)
+    const perConnection = {}
+    let open = 0
+    let room = 0
+    for (const target of [1000, 5000, 10000]) {
+      const add = target - open
+      const rooms = Array.from({ length: add / 100 }, () => `idle-${room++}`)
+      await Promise.all(loads.map((load, i) => load.run({ kind: "idle", url: running.url, dialect: server.dialect, rooms: rooms.filter((_, r) => r % 2 === i), clientsPerRoom: 100 })))
+      open = target
+      global.gc?.()
+      perConnection[target] = (rssBytes(running.child.pid) - baseline) / target
+    }
+    return perConnection
+  } finally {
+    for (const load of loads) load.stop()
+    await running.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+/** The automerge-paper trace's final document as one update. */
+function paperState() {
+  const trace = JSON.parse(gunzipSync(readFileSync(tracePath)).toString("utf8"))
+  const doc = new Y.Doc()
+  const text = doc.getText("content")
+  for (const txn of trace.txns) {
+    doc.transact(() => {
+      for (const [pos, del, ins] of txn.patches) {
+        if (del > 0) text.delete(pos, del)
+        if (ins) text.insert(pos, ins)
+      }
+    })
+  }
+  return Y.encodeStateAsUpdate(doc)
+}
+
+async function coldLoad(server, state) {
+  if (server.dialect === "relay") return null
+  const results = []
+  for (let i = 0; i < runs; i++) {
+    const dataDir = mkdtempSync(join(tmpdir(), "tandem-bench-"))
+    if (server.name === "tandem") {
+      const store = createSqliteStore({ path: join(dataDir, "tandem.db") })
+      await store.append("paper", [state])
+      await store.close()
+    }
+    const running = await startServer(server, dataDir)
+    const load = loader()
+    try {
+      // Tandem loads from storage; the anchors keep documents in memory only, so a client puts it
+      // there. The first client stays, keeping the document in memory for the joins after it.
+      if (server.name !== "tandem") await load.run({ kind: "push", url: running.url, dialect: server.dialect, room: "paper", update: Buffer.from(state).toString("base64") })
+      const first = await load.run({ kind: "join", url: running.url, dialect: server.dialect, room: "paper", count: 1, keep: true })
+      const warm = await load.run({ kind: "join", url: running.url, dialect: server.dialect, room: "paper", count: 1 })
+      const twenty = await load.run({ kind: "join", url: running.url, dialect: server.dialect, room: "paper", count: 20 })
+      results.push({ first: first.totalMs, warm: warm.totalMs, twenty: twenty.totalMs, bytes: warm.step2Bytes })
+    } finally {
+      load.stop()
+      await running.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+  return {
+    first: median(results.map((r) => r.first)),
+    warm: median(results.map((r) => r.warm)),
+    twenty: median(results.map((r) => r.twenty)),
+    bytes: results[0].bytes,
+  }
+}
+
+async function persistence() {
+  const server = servers[0]
+  const dataDir = mkdtempSync(join(tmpdir(), "tandem-bench-"))
+  const running = await startServer(server, dataDir)
+  const load = loader()
+  try {
+    const r = await load.run({ kind: "persist", url: running.url, dialect: server.dialect, room: "paper", tracePath, window: 1000 })
+    await running.stop()
+    const db = new Database(join(dataDir, "tandem.db"), { readonly: true })
+    const stored = db.prepare("SELECT (SELECT coalesce(sum(length(snapshot)), 0) FROM documents) + (SELECT coalesce(sum(length(data)), 0) FROM updates) AS bytes").get().bytes
+    db.close()
+    return { updatesPerSecond: r.sent / (r.ms / 1000), sent: r.sent, storedBytes: stored, encodedBytes: r.encodedDocBytes }
+  } finally {
+    load.stop()
+    await running.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+function version(pkg) {
+  try {
+    return JSON.parse(readFileSync(join(here, "node_modules", pkg, "package.json"), "utf8")).version
+  } catch {
+    return "?"
+  }
+}
+
+const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a")
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "n/a")
+
+async function main() {
+  const started = Date.now()
+  const shapes = [
+    { key: "fan10", title: "fan-out, rooms of 10", rooms: 10, clients: 10, writers: 2, rate: 10 },
+    { key: "fan100", title: "fan-out, rooms of 100", rooms: 2, clients: 100, writers: 2, rate: 10 },
+  ]
+  const results = {}
+  const state = paperState()
+  for (const server of servers) {
+    console.log(`bench: ${server.name}`)
+    const r = (results[server.name] = {})
+    for (const shape of shapes) r[shape.key] = await fanout(server, shape)
+    r.saturation = await saturation(server)
+    r.capacity = await capacity(server)
+    r.cold = await coldLoad(server, state)
+  }
+  const stored = await persistence()
+  const seconds = (Date.now() - started) / 1000
+
+  const names = servers.map((s) => s.name)
+  const row = (label, value) => `| ${label} | ${names.map((n) => value(results[n], n)).join(" | ")} |`
+  const t = results.tandem
+  const relay = results.relay
+  const anchors = ["y-websocket", "hocuspocus"].map((n) => results[n])
+  const lines = [
+    `Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}; ${runs} run(s) per figure (median), ${fmt(seconds, 0)} s in all.`,
+    `Versions: Tandem ${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version}, yjs ${version("yjs")}, ws ${version("ws")}, @y/websocket-server ${version("@y/websocket-server")}, @hocuspocus/server ${version("@hocuspocus/server")}.`,
+    "",
+    `| measure | ${servers.map((s) => s.label).join(" | ")} |`,
+    `| --- | ${servers.map(() => "---").join(" | ")} |`,
+    ...shapes.flatMap((shape) => [
+      row(`${shape.title}: p50 / p99 latency (ms)`, (r) => `${fmt(r[shape.key].p50)} / ${fmt(r[shape.key].p99)}`),
+      row(`${shape.title}: server CPU per delivered update (µs)`, (r) => fmt(r[shape.key].cpuPerDeliveryUs, 2)),
+      row(`${shape.title}: converged`, (r) => (r[shape.key].converged ? "yes" : "**no**")),
+    ]),
+    row("saturation: sustained updates/s (p99 ≤ 100 ms)", (r) => String(r.saturation.sustained)),
+    row("p99 latency at 4,000 updates/s (ms)", (r) => fmt(r.saturation.p99At4000)),
+    ...[1000, 5000, 10000].map((n) => row(`memory per connection at ${n.toLocaleString("en")} idle (KB)`, (r) => fmt(r.capacity[n] / 1024))),
+    row("cold load: first client synced (ms)", (r) => (r.cold ? fmt(r.cold.first) : "n/a")),
+    row("cold load: a client joining once in memory (ms)", (r) => (r.cold ? fmt(r.cold.warm) : "n/a")),
+    row("cold load: 20 concurrent joins (ms)", (r) => (r.cold ? fmt(r.cold.twenty) : "n/a")),
+    "",
+    `Persistence (Tandem): the automerge-paper trace sent as ${stored.sent.toLocaleString("en")} separate updates with up to 1,000 unacknowledged: ${fmt(stored.updatesPerSecond, 0)} updates/s durably stored; stored size after compaction ${stored.storedBytes.toLocaleString("en")} bytes for an encoded document of ${stored.encodedBytes.toLocaleString("en")} bytes (${ratio(stored.storedBytes, stored.encodedBytes)}).`,
+    "",
+    "Targets (ratios from this run):",
+    ...shapes.map((shape) => `- ${shape.title}: CPU per delivered update ${ratio(t[shape.key].cpuPerDeliveryUs, relay[shape.key].cpuPerDeliveryUs)} the relay's (target ≤ 1.2×), ${ratio(t[shape.key].cpuPerDeliveryUs, Math.min(...anchors.map((a) => a[shape.key].cpuPerDeliveryUs)))} the best anchor's (target < 1×).`),
+    `- Saturation: ${ratio(t.saturation.sustained, relay.saturation.sustained)} the relay's sustained rate (target ≥ 1×), ${ratio(t.saturation.sustained, Math.max(...anchors.map((a) => a.saturation.sustained)))} the best anchor's (target ≥ 1.5×).`,
+    `- p99 at 4,000 updates/s: ${ratio(t.saturation.p99At4000, relay.saturation.p99At4000)} the relay's (target ≤ 1.3×).`,
+    `- Memory at 10,000 idle connections: ${fmt((t.capacity[10000] - relay.capacity[10000]) / 1024)} KB per connection above the relay (target ≤ 2 KB).`,
+    `- Cold load: first join once in memory ${fmt(t.cold?.warm)} ms (target < 50 ms); 20 concurrent joins ${ratio(Math.min(...anchors.map((a) => a.cold?.twenty ?? NaN)), t.cold?.twenty)} as fast as the faster anchor (target ≥ 2×).`,
+    `- Storage: ${ratio(stored.storedBytes, stored.encodedBytes)} the encoded document (target ≤ 1.2×).`,
+  ]
+  const table = lines.join("\n")
+  console.log("\n" + table)
+  mkdirSync(join(here, "results"), { recursive: true })
+  writeFileSync(join(here, "results", "latest.md"), table + "\n")
+  writeFileSync(join(here, "results", "latest.json"), JSON.stringify({ results, stored, seconds }, null, 2) + "\n")
+  const readmePath = join(root, "README.md")
+  const readme = readFileSync(readmePath, "utf8")
+  const start = "<!-- bench:start -->"
+  const end = "<!-- bench:end -->"
+  if (readme.includes(start) && readme.includes(end)) {
+    writeFileSync(readmePath, readme.slice(0, readme.indexOf(start) + start.length) + "\n" + table + "\n" + readme.slice(readme.indexOf(end)))
+  }
+}
+
+await main()
