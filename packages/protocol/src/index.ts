@@ -11,7 +11,6 @@ export {
   countUpdates,
   AuthTag,
   type AwarenessEntry,
-  type UpdateSummary,
   encodeAwarenessEntries,
   type Message,
   type MessageType,
@@ -21,6 +20,6 @@ export {
   encodeAwareness,
   encodeQueryAwareness,
   encodePermissionDenied,
-  validateUpdate,
   decodeMessages,
 } from "./message.js"
+export { validateUpdate, type UpdateSummary } from "./validate-update.js"

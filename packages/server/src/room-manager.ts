@@ -117,7 +117,7 @@ export class RoomManager {
    * Builds the document from what storage holds. A part that does not decode is moved aside in
    * storage (kept, not deleted) and reported; the document loads from the rest.
    */
-  private async restore(name: string, doc: Y.Doc, stored: StoredDocument): Promise<void> {
+  private async restore(name: string, doc: Y.Doc, stored: StoredDocument): Promise<boolean> {
     const parts: Array<{ seq: number | null; data: Uint8Array }> = [
       ...(stored.snapshot ? [{ seq: null, data: stored.snapshot }] : []),
       ...stored.updates,
@@ -133,7 +133,7 @@ export class RoomManager {
         }
       }
     })
-    if (bad.length === 0) return
+    if (bad.length === 0) return true
     const quarantine = { snapshot: bad.includes(null), seqs: bad.filter((seq): seq is number => seq !== null) }
     this.options.onQuarantined(name, quarantine)
     try {
@@ -142,6 +142,7 @@ export class RoomManager {
       // Still loadable from the rest; the bad parts stay where they are and are skipped again.
       this.options.onStorageError(new StorageError("quarantine-failed", name, cause), 1)
     }
+    return false
   }
 
   /** Empties a broken room: everyone reconnects to a fresh load of what storage holds. */
@@ -162,7 +163,7 @@ export class RoomManager {
       throw new StorageError("load-failed", name, cause)
     }
     const doc = new Y.Doc()
-    if (stored) await this.restore(name, doc, stored)
+    const intact = stored ? await this.restore(name, doc, stored) : false
     const log = new UpdateLog({
       store,
       doc: name,
@@ -190,6 +191,9 @@ export class RoomManager {
       this.options.limits,
       storedBytes,
     )
+    // A document stored as one part (a snapshot with an empty log, say) is that part exactly.
+    const parts = [...(stored?.snapshot ? [stored.snapshot] : []), ...(stored?.updates.map((u) => u.data) ?? [])]
+    if (intact && parts.length === 1 && !doc.store.pendingStructs && !doc.store.pendingDs) room.primeFullState(parts[0]!)
     this.options.onLoaded(room, performance.now() - started)
     return room
   }

@@ -17,28 +17,13 @@ import * as Y from "yjs"
 import type { Connection } from "./connection.js"
 import type { RoomBus } from "./room-bus.js"
 import type { UpdateLog } from "./update-log.js"
+import { carriesNews } from "./carries-news.js"
 
 /** The limits a Room enforces on what peers send. */
 export interface RoomLimits {
   readonly maxDocumentBytes: number
   readonly maxAwarenessStateBytes: number
   readonly maxPendingBytes: number
-}
-
-/** Whether an update holds anything `doc` lacks: structs past its clocks, or deletions it has not made. */
-function carriesNews(doc: Y.Doc, summary: UpdateSummary): boolean {
-  for (const [client, range] of summary.clocks) {
-    if (range.to > Y.getState(doc.store, client)) return true
-  }
-  if (summary.deletes.length === 0) return false
-  // Only read-only peers come here, at most once per handshake: building the delete set is fine.
-  const deleted = Y.createDeleteSetFromStructStore(doc.store)
-  return summary.deletes.some(({ client, clock, length }) => {
-    if (clock + length > Y.getState(doc.store, client)) return true
-    // The set's ranges are sorted and merged: a range already deleted lies inside one of them.
-    const ranges = deleted.clients.get(client) ?? []
-    return !ranges.some((range) => range.clock <= clock && clock + length <= range.clock + range.len)
-  })
 }
 
 /** Name of the shared text every Tandem client edits. */
@@ -70,6 +55,11 @@ export class Room {
    * set or remove that state, nor write new content under that id.
    */
   private readonly owners = new Map<number, Connection>()
+  /**
+   * The sync step 2 for a client that has nothing (an empty state vector), encoded once and
+   * kept until the document changes: every fresh page load asks for exactly that.
+   */
+  private fullStateFrame: Uint8Array | null = null
   private readonly unsubscribeBus: () => void
 
   constructor(
@@ -129,7 +119,10 @@ export class Room {
       case "sync-step-1": {
         // Encode now, send once everything in this state is stored: a peer never holds an edit
         // the server could still lose.
-        const reply = encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector))
+        const empty = message.stateVector.length === 1 && message.stateVector[0] === 0
+        const reply = empty
+          ? (this.fullStateFrame ??= encodeSyncStep2(Y.encodeStateAsUpdate(this.doc)))
+          : encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector))
         this.subscribers.add(connection)
         this.log.afterStored(() => connection.send(reply))
         return
@@ -167,6 +160,14 @@ export class Room {
         throw new Error(`unhandled message ${(unhandled as Message).type}`)
       }
     }
+  }
+
+  /**
+   * Gives the room the document's full state as storage held it (one stored part, the document
+   * exactly), so the first joins are answered without encoding the document again.
+   */
+  primeFullState(update: Uint8Array): void {
+    this.fullStateFrame = encodeSyncStep2(update)
   }
 
   /** The compacted snapshot replaced the log: the size estimate starts again from it. */
@@ -256,6 +257,7 @@ export class Room {
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     this.bytes += update.byteLength
+    this.fullStateFrame = null
     // Encoded once; the same bytes go to every peer but the one it came from.
     const frame = encodeUpdate(update)
     // Recipients are fixed now: the state a subscriber was sent lacks this update; a later

@@ -93,6 +93,19 @@ export function until(ydoc: Y.Doc, check: () => boolean): Promise<void> {
   })
 }
 
+/** The name `observer` sees for awareness client `clientId`, if any. */
+export function seenName(observer: WebsocketProvider, clientId: number): string | undefined {
+  return (observer.awareness.getStates().get(clientId) as { user?: { name?: string } } | undefined)?.user?.name
+}
+
+/** Resolves when `observer` sees `name` for awareness client `clientId`. */
+export function untilSeenName(observer: WebsocketProvider, clientId: number, name: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (seenName(observer, clientId) === name ? resolve() : observer.awareness.once("change", check))
+    check()
+  })
+}
+
 /** Resolves when the text of `ydoc` is `expected`. */
 export function untilText(ydoc: Y.Doc, expected: string): Promise<void> {
   const text = ydoc.getText("content")

@@ -12,7 +12,20 @@ import {
   encodeUpdate,
 } from "@tandem/protocol"
 import { createMemoryStore } from "@tandem/storage-memory"
-import { connectProvider, connectRaw, get, healthyRoom, startServer, storeWith, synced, untilText, type RawClient, type TestServer } from "./helpers.js"
+import {
+  connectProvider,
+  connectRaw,
+  get,
+  healthyRoom,
+  seenName,
+  startServer,
+  storeWith,
+  synced,
+  untilSeenName,
+  untilText,
+  type RawClient,
+  type TestServer,
+} from "./helpers.js"
 
 const seed = Number(process.env.TANDEM_SEED ?? 8675309)
 
@@ -111,11 +124,7 @@ describe("hostile input against the real server", () => {
     await Promise.all([synced(alice), synced(bob)])
     alice.awareness.setLocalStateField("user", { name: "Alice", color: "#e11" })
     const aliceId = alice.doc.clientID
-    const seenByBob = () => (bob.awareness.getStates().get(aliceId) as { user?: { name: string } } | undefined)?.user?.name
-    await new Promise<void>((resolve) => {
-      const check = () => (seenByBob() === "Alice" ? resolve() : bob.awareness.once("change", check))
-      check()
-    })
+    await untilSeenName(bob, aliceId, "Alice")
     const mallory = await joined(server, "cursors")
     const forged = encodeAwarenessEntries([
       { clientId: aliceId, clock: 1_000_000, state: { user: { name: "Mallory", color: "#000" } }, bytes: 0 },
@@ -130,7 +139,7 @@ describe("hostile input against the real server", () => {
     })
     mallory.ws.send(encodeAwareness(encodeAwarenessEntries([{ clientId: 4242, clock: 1, state: { user: { name: "Mallory" } }, bytes: 0 }])))
     await own
-    expect(seenByBob()).toBe("Alice")
+    expect(seenName(bob, aliceId)).toBe("Alice")
     expect(server.sync.rooms.names()).toContain("cursors")
     const room = await server.sync.rooms.acquire("cursors")
     expect((room.awareness.getStates().get(aliceId) as { user: { name: string } }).user.name).toBe("Alice")

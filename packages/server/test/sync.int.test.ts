@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import * as Y from "yjs"
 import { encodeSyncStep1, encodeUpdate } from "@tandem/protocol"
-import { connectProvider, connectRaw, startServer, synced, until, untilText } from "./helpers.js"
+import { connectProvider, connectRaw, startServer, synced, until, untilSeenName, untilText } from "./helpers.js"
 
 describe("sync with stock y-websocket providers", () => {
   it("converges two providers and gives a client that joins later the whole document", async () => {
@@ -36,14 +36,7 @@ describe("sync with stock y-websocket providers", () => {
     await Promise.all([synced(a), synced(b)])
     a.awareness.setLocalStateField("user", { name: "Ada", color: "#e11" })
     const aId = a.doc.clientID
-    await new Promise<void>((resolve) => {
-      const check = () => {
-        const state = b.awareness.getStates().get(aId) as { user?: { name: string } } | undefined
-        if (state?.user?.name === "Ada") resolve()
-        else b.awareness.once("change", check)
-      }
-      check()
-    })
+    await untilSeenName(b, aId, "Ada")
     const removed = new Promise<void>((resolve) => {
       b.awareness.on("change", ({ removed }: { removed: number[] }) => {
         if (removed.includes(aId)) resolve()
