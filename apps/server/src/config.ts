@@ -22,6 +22,8 @@ export interface AppConfig {
   readonly limits: Limits
   /** Fold a document's update log into a snapshot once it holds this many updates. */
   readonly compactAfterUpdates: number
+  /** How long a shutdown waits for storage to take the last writes. */
+  readonly shutdownTimeoutMs: number
 }
 
 /** A setting that cannot be used; the app prints it and exits with status 2. */
@@ -101,5 +103,6 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     allowedOrigins: origins.length > 0 ? origins : null,
     limits: readLimits(env),
     compactAfterUpdates: positive(env, "TANDEM_COMPACT_AFTER_UPDATES", defaults.compaction.afterUpdates),
+    shutdownTimeoutMs: positive(env, "TANDEM_SHUTDOWN_TIMEOUT_MS", 30_000),
   }
 }

@@ -41,11 +41,21 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     logger.info("stopping", { signal })
+    // Shutdown waits for the last commit; if storage is down it would wait for ever. Past the
+    // deadline the server says so and exits non-zero: edits not yet stored are then only in
+    // the clients, which send them again when they reconnect.
+    const deadline = setTimeout(() => {
+      logger.error("storage did not take the last writes before the shutdown deadline", { ms: config.shutdownTimeoutMs })
+      process.exit(1)
+    }, config.shutdownTimeoutMs)
     server
       .close()
       .then(() => store.close())
       .then(
-        () => process.exit(0),
+        () => {
+          clearTimeout(deadline)
+          process.exit(0)
+        },
         (error: unknown) => {
           logger.error("shutdown failed", { error })
           process.exit(1)

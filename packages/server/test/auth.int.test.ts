@@ -72,6 +72,12 @@ describe("auth", () => {
     expect(await upgradeStatus(server, "/sync/doc")).toBe(101)
   })
 
+  it("gives back connection slots of handshakes that ws itself refuses", async () => {
+    const server = await startServer({ limits: { maxConnectionsPerIp: 2 } })
+    for (let i = 0; i < 5; i++) expect(await upgradeStatus(server, "/sync/doc", { "Sec-WebSocket-Key": "not-a-key" })).toBe(400)
+    expect(await upgradeStatus(server, "/sync/doc")).toBe(101)
+  })
+
   it("refuses connections past the per-IP limit with 503 before the upgrade", async () => {
     const server = await startServer({ limits: { maxConnectionsPerIp: 3 } })
     const open = await Promise.all([1, 2, 3].map(() => connectRaw(server, "crowd")))

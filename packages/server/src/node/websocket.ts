@@ -87,6 +87,8 @@ export class WebSocketTransport {
       if (!released) this.release(ip)
       released = true
     }
+    // Also when ws refuses the handshake itself (a bad key, say) and never hands us a socket.
+    socket.once("close", release)
     sync.authorizer.authorize({ doc, token: requestToken(req) }).then(
       (grant) => {
         if (socket.destroyed) return release()
