@@ -130,11 +130,15 @@ export class Room {
       case "sync-step-2":
       case "update": {
         const count = ++connection.updatesReceived
-        if (this.applyUpdate(connection, message.update, message.summary)) {
+        if (this.applyUpdate(connection, message.update, message.summary) && this.integrated(message.summary)) {
           // Acknowledged once everything it holds is stored: its own content, or the same
           // content another connection sent that may still be waiting for its commit.
           this.log.afterStored(() => connection.acknowledge(count))
-        } else connection.ackBlocked = true
+        } else {
+          // Refused, or waiting in Yjs on missing dependencies and so in no commit yet: neither
+          // this update nor any later one on this connection may be reported stored.
+          connection.ackBlocked = true
+        }
         return
       }
       case "ack-request":
@@ -168,6 +172,14 @@ export class Room {
    */
   primeFullState(update: Uint8Array): void {
     this.fullStateFrame = encodeSyncStep2(update)
+  }
+
+  /** Whether everything an update carries is now in the document, none of it waiting on dependencies. */
+  private integrated(summary: UpdateSummary): boolean {
+    for (const [client, range] of summary.clocks) {
+      if (Y.getState(this.doc.store, client) < range.to) return false
+    }
+    return summary.deletes.every(({ client, clock, length }) => Y.getState(this.doc.store, client) >= clock + length)
   }
 
   /** The compacted snapshot replaced the log: the size estimate starts again from it. */

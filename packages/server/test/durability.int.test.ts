@@ -4,7 +4,7 @@ import { join } from "node:path"
 import Database from "better-sqlite3"
 import { describe, expect, it, onTestFinished } from "vitest"
 import * as Y from "yjs"
-import { CloseCode, decodeMessages, encodeAckRequest, encodeQueryAwareness, encodeUpdate, type Message } from "@tandem/protocol"
+import { CloseCode, decodeMessages, encodeAckRequest, encodeQueryAwareness, encodeSyncStep1, encodeUpdate, type Message } from "@tandem/protocol"
 import { createMemoryStore } from "@tandem/storage-memory"
 import { createSqliteStore } from "@tandem/storage-sqlite"
 import type { DocumentStore } from "../src/index.js"
@@ -90,6 +90,31 @@ describe("acknowledgements", () => {
     const denied = messagesOf(reader).filter((m) => m.type === "permission-denied")
     expect(denied).toHaveLength(1)
     expect(Math.max(...acksOf(reader))).toBe(1)
+  })
+
+  it("never acknowledges an update that waits on missing dependencies, since it is in no commit", async () => {
+    const server = await startServer()
+    const client = await connectRaw(server, "orphans")
+    client.ws.send(encodeAckRequest())
+    await untilAcked(client, 0)
+    const doc = new Y.Doc()
+    doc.getText("content").insert(0, "base ")
+    const base = Y.encodeStateAsUpdate(doc)
+    const before = Y.encodeStateVector(doc)
+    doc.getText("content").insert(5, "depends on the base")
+    client.ws.send(encodeUpdate(Y.encodeStateAsUpdate(doc, before)))
+    client.ws.send(encodeQueryAwareness())
+    await client.untilFrames(client.received.length + 1)
+    expect(Math.max(...acksOf(client))).toBe(0)
+    // Once the base arrives both are stored, but acks on this connection stay stopped: the
+    // client learns they are saved from its next connection's sync.
+    client.ws.send(encodeUpdate(base))
+    // The answer to a sync request comes only once everything before it is stored.
+    const answered = client.received.length + 1
+    client.ws.send(encodeSyncStep1(Y.encodeStateVector(new Y.Doc())))
+    await client.untilFrames(answered)
+    expect(await storedText(server.store, "orphans")).toBe("base depends on the base")
+    expect(Math.max(...acksOf(client))).toBe(0)
   })
 })
 
