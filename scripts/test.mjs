@@ -24,6 +24,13 @@ else {
   failed++
 }
 
+console.log("tandem: lint")
+if (spawnSync(process.execPath, [join(root, "scripts", "lint.mjs")], { cwd: root, stdio: "inherit" }).status === 0) passed++
+else {
+  console.error("tandem: lint failed")
+  failed++
+}
+
 const vitestReport = join(reports, "vitest.json")
 spawnSync("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`, ...process.argv.slice(2)], {
   cwd: root,

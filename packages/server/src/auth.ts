@@ -1,4 +1,5 @@
-import type { Access } from "./connection.js"
+/** What a connection is allowed to do, decided before it was opened. */
+export type Access = "read" | "write"
 
 /** What an {@link Authorizer} decides on: one request to open one document. */
 export interface AuthRequest {

@@ -1,5 +1,5 @@
 import { CloseCode, ProtocolError, decodeMessages, encodeAck, type Message } from "@tandem/protocol"
-import type { Grant } from "./auth.js"
+import type { Access, Grant } from "./auth.js"
 import { TokenBucket } from "./token-bucket.js"
 
 /**
@@ -10,9 +10,6 @@ export interface Socket {
   send(data: Uint8Array): void
   close(code: number, reason: string): void
 }
-
-/** What a connection is allowed to do, decided before it was opened. */
-export type Access = "read" | "write"
 
 /** Who handles a connection's messages and its end. */
 export interface ConnectionHandler {

@@ -103,8 +103,7 @@ export class RoomManager {
 
   /** Resolves once every loaded room has stored everything it holds. */
   async idle(): Promise<void> {
-    const rooms = await Promise.allSettled([...this.entries.values()].map((entry) => entry.room))
-    await Promise.all(rooms.map((result) => (result.status === "fulfilled" ? result.value.log.idle() : undefined)))
+    await Promise.all((await this.loadedRooms()).map((room) => room.log.idle()))
   }
 
   /** Loaded rooms, skipping those still loading. */
