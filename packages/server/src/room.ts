@@ -130,25 +130,25 @@ export class Room {
       case "sync-step-2":
       case "update": {
         const count = ++connection.updatesReceived
-        if (this.applyUpdate(connection, message.update, message.summary) && this.integrated(message.summary)) {
-          // Acknowledged once everything it holds is stored: its own content, or the same
-          // content another connection sent that may still be waiting for its commit.
-          this.log.afterStored(() => connection.acknowledge(count))
-        } else {
+        if (!this.applyUpdate(connection, message.update, message.summary) || !this.integrated(message.summary)) {
           // Refused, or waiting in Yjs on missing dependencies and so in no commit yet: neither
           // this update nor any later one on this connection may be reported stored.
           connection.ackBlocked = true
-        }
-        return
-      }
-      case "ack-request":
-        connection.acknowledging = true
-        // Answered even with nothing to acknowledge: ack(0) tells the client we confirm saves.
-        {
-          const count = connection.updatesReceived
+        } else if (connection.acknowledging && !connection.ackBlocked) {
+          // Acknowledged once everything it holds is stored: its own content, or the same
+          // content another connection sent that may still be waiting for its commit. Stock
+          // clients never ask, and cost nothing here.
           this.log.afterStored(() => connection.acknowledge(count))
         }
         return
+      }
+      case "ack-request": {
+        connection.acknowledging = true
+        // Answered even with nothing to acknowledge: ack(0) tells the client we confirm saves.
+        const count = connection.updatesReceived
+        this.log.afterStored(() => connection.acknowledge(count))
+        return
+      }
       case "awareness":
         this.applyAwareness(connection, message.entries, message.update)
         return
