@@ -82,11 +82,6 @@ export class Room {
     this.unsubscribeBus = bus.subscribe(name, this.onBusFrame)
   }
 
-  /** Number of connections on this room. */
-  get size(): number {
-    return this.connections.size
-  }
-
   /** The document's text. */
   text(): string {
     return this.doc.getText(contentKey).toString()
