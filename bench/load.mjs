@@ -80,38 +80,49 @@ function stamps(frame) {
 
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function fanout(task) {
-  const latencies = []
-  let delivered = 0
-  const clients = []
+/**
+ * A fan-out in three steps, so the server's CPU can be read around the middle one alone:
+ * `fanout-open` connects every client, `fanout-drive` sends edits for the duration and waits
+ * until they are delivered, `fanout-check` checks convergence and disconnects.
+ */
+let fan = null
+
+async function fanoutOpen(task) {
+  fan = { task, latencies: [], delivered: 0, clients: [] }
+  const state = fan
   for (const room of task.rooms) {
     const roomClients = await Promise.all(
       Array.from({ length: task.clientsPerRoom }, () =>
         open(task, room, (frame) => {
           const now = performance.now()
           for (const t of stamps(frame)) {
-            latencies.push(now - t)
-            delivered++
+            state.latencies.push(now - t)
+            state.delivered++
           }
         }),
       ),
     )
-    clients.push(...roomClients.map((client, i) => ({ ...client, room, writer: i < task.writersPerRoom })))
+    state.clients.push(...roomClients.map((client, i) => ({ ...client, room, writer: i < task.writersPerRoom })))
   }
-  const writers = clients.filter((c) => c.writer).map((c) => ({ ...c, doc: new Y.Doc(), sent: 0, pending: [] }))
+  return { open: state.clients.length }
+}
+
+async function fanoutDrive({ durationMs, ratePerWriter }) {
+  const { task, clients } = fan
+  const writers = (fan.writers = clients.filter((c) => c.writer).map((c) => ({ ...c, doc: new Y.Doc(), sent: 0, pending: [] })))
   for (const w of writers) w.doc.on("update", (u) => w.pending.push(u))
   const cpu = process.cpuUsage()
   const start = performance.now()
   await new Promise((resolve) => {
     const tick = setInterval(() => {
       const elapsed = performance.now() - start
-      if (elapsed >= task.durationMs) {
+      if (elapsed >= durationMs) {
         clearInterval(tick)
         resolve()
         return
       }
       for (const w of writers) {
-        const due = Math.floor((elapsed / 1000) * task.ratePerWriter)
+        const due = Math.floor((elapsed / 1000) * ratePerWriter)
         const text = w.doc.getText("content")
         while (w.sent < due) {
           text.insert(text.length, `t=${performance.now()};`)
@@ -123,8 +134,13 @@ async function fanout(task) {
   })
   const sent = writers.reduce((sum, w) => sum + w.sent, 0)
   const expected = sent * (task.clientsPerRoom - 1)
-  for (let waited = 0; delivered < expected && waited < 5000; waited += 20) await wait(20)
+  for (let waited = 0; fan.delivered < expected && waited < 5000; waited += 20) await wait(20)
   const usage = process.cpuUsage(cpu)
+  return { latencies: fan.latencies, sent, delivered: fan.delivered, expected, loadCpuMs: (usage.user + usage.system) / 1000 }
+}
+
+async function fanoutCheck() {
+  const { task, clients, writers } = fan
   // Convergence: a fresh client on each room must receive every marker sent there.
   let converged = true
   if (task.dialect !== "relay") {
@@ -134,9 +150,10 @@ async function fanout(task) {
       if (stamps(checker.frame).length !== roomSent) converged = false
       checker.ws.terminate()
     }
-  } else converged = delivered === expected
+  } else converged = fan.delivered === writers.reduce((sum, w) => sum + w.sent, 0) * (task.clientsPerRoom - 1)
   for (const c of clients) c.ws.terminate()
-  return { latencies, sent, delivered, expected, converged, loadCpuMs: (usage.user + usage.system) / 1000 }
+  fan = null
+  return { converged }
 }
 
 const held = []
@@ -216,7 +233,7 @@ async function persist(task) {
 
 process.on("message", async (task) => {
   try {
-    const run = { fanout, idle, join, push, persist }[task.kind]
+    const run = { "fanout-open": fanoutOpen, "fanout-drive": fanoutDrive, "fanout-check": fanoutCheck, idle, join, push, persist }[task.kind]
     process.send({ ok: true, result: await run(task) })
   } catch (error) {
     process.send({ ok: false, error: String(error?.stack ?? error) })
