@@ -40,6 +40,8 @@ export class WebSocketTransport {
   /** Open and opening connections, in all and by IP address, for the connection limits. */
   private total = 0
   private readonly perIp = new Map<string, number>()
+  /** Sockets corked until the end of this stretch of synchronous code. */
+  private readonly corked: Duplex[] = []
 
   constructor(private readonly options: WebSocketTransportOptions) {
     this.wss = new WebSocketServer({
@@ -92,7 +94,7 @@ export class WebSocketTransport {
     sync.authorizer.authorize({ doc, token: requestToken(req) }).then(
       (grant) => {
         if (socket.destroyed) return release()
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, doc, grant, release))
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, doc, grant, release))
       },
       (error: unknown) => {
         release()
@@ -133,13 +135,29 @@ export class WebSocketTransport {
     else this.perIp.delete(ip)
   }
 
-  private accept(ws: WebSocket, doc: string, grant: Grant, release: () => void): void {
+  /**
+   * Holds back the writes of every socket sent to in this stretch of synchronous code, so the
+   * frames bound for one peer in it (the updates one commit relays, say) leave in one write.
+   */
+  private cork(raw: Duplex): void {
+    if (raw.writableCorked > 0) return
+    raw.cork()
+    this.corked.push(raw)
+    if (this.corked.length === 1) process.nextTick(this.uncorkAll)
+  }
+
+  private readonly uncorkAll = (): void => {
+    for (const raw of this.corked.splice(0)) raw.uncork()
+  }
+
+  private accept(ws: WebSocket, raw: Duplex, doc: string, grant: Grant, release: () => void): void {
     this.sockets.add(ws)
     this.alive.add(ws)
     const { sync } = this.options
     const socket: Socket = {
       send: (data) => {
         if (ws.readyState !== ws.OPEN) return
+        this.cork(raw)
         ws.send(data)
         // A peer that stops reading would make us buffer without bound. No close frame can
         // reach it through the full buffer, so it is cut off.
