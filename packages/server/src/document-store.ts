@@ -5,6 +5,12 @@ export interface StoredUpdate {
   readonly data: Uint8Array
 }
 
+/** Updates for one document, in an {@link DocumentStore.appendMany}. */
+export interface AppendBatch {
+  readonly name: string
+  readonly updates: readonly Uint8Array[]
+}
+
 /** Which stored parts of a document cannot be decoded; see {@link DocumentStore.quarantine}. */
 export interface Quarantine {
   readonly snapshot: boolean
@@ -37,6 +43,13 @@ export interface DocumentStore {
    * once that transaction has committed. Rejects, having stored nothing, when it fails.
    */
   append(name: string, updates: readonly Uint8Array[]): Promise<number>
+  /**
+   * Optional: appends to several documents in one transaction and resolves with each one's new
+   * head, in order, once it has committed; rejects, having stored nothing, when it fails. The
+   * server uses it to commit the writes of every room due in one turn of the event loop together.
+   * Without it each document is appended on its own.
+   */
+  appendMany?(batches: readonly AppendBatch[]): Promise<number[]>
   /**
    * Replaces the log up to and including sequence number `upTo` with `snapshot`, in one
    * transaction. `snapshot` must contain everything those updates did.

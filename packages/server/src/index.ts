@@ -5,11 +5,13 @@ export { TokenBucket } from "./token-bucket.js"
 export { Room, contentKey, type RoomLimits } from "./room.js"
 export { RoomManager, type RoomManagerOptions } from "./room-manager.js"
 export { UpdateLog, type UpdateLogOptions } from "./update-log.js"
+export { GroupCommit } from "./group-commit.js"
 export {
   StorageError,
   type DocumentStore,
   type StoredDocument,
   type StoredUpdate,
+  type AppendBatch,
   type Quarantine,
   type StorageErrorCode,
 } from "./document-store.js"

@@ -2,6 +2,7 @@ import * as Y from "yjs"
 import { validateUpdate } from "@tandem/protocol"
 import type { DocumentStore, Quarantine, StoredDocument } from "./document-store.js"
 import { StorageError } from "./document-store.js"
+import { GroupCommit } from "./group-commit.js"
 import { Room, type RoomLimits } from "./room.js"
 import type { RoomBus } from "./room-bus.js"
 import { UpdateLog } from "./update-log.js"
@@ -43,8 +44,11 @@ interface Entry {
  */
 export class RoomManager {
   private readonly entries = new Map<string, Entry>()
+  private readonly commits: GroupCommit
 
-  constructor(private readonly options: RoomManagerOptions) {}
+  constructor(private readonly options: RoomManagerOptions) {
+    this.commits = new GroupCommit(options.store)
+  }
 
   /** Number of rooms loaded or loading. */
   get size(): number {
@@ -165,6 +169,7 @@ export class RoomManager {
     const intact = stored ? await this.restore(name, doc, stored) : false
     const log = new UpdateLog({
       store,
+      commits: this.commits,
       doc: name,
       head: stored?.head ?? 0,
       logLength: stored?.updates.length ?? 0,

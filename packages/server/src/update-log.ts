@@ -1,8 +1,11 @@
 import { StorageError, type DocumentStore } from "./document-store.js"
+import type { GroupCommit } from "./group-commit.js"
 
 /** How the update log of a room writes and compacts. */
 export interface UpdateLogOptions {
   readonly store: DocumentStore
+  /** Shared by every room, so the writes due in one turn commit together. */
+  readonly commits: GroupCommit
   readonly doc: string
   /** Sequence number of the newest stored update, from the load. */
   readonly head: number
@@ -29,7 +32,7 @@ interface Batch {
 
 /**
  * The write side of one room. Updates appended in one turn of the event loop are written to the
- * store in one transaction; whatever has to wait for them (relaying them, answering a sync
+ * store in one transaction, shared with the other rooms through a {@link GroupCommit}; whatever has to wait for them (relaying them, answering a sync
  * request) is queued behind that commit. Writes never overlap: while one is in flight, new
  * updates gather in the next batch.
  */
@@ -60,8 +63,9 @@ export class UpdateLog {
   append(update: Uint8Array, onStored: () => void): void {
     if (!this.next) {
       this.next = { entries: [] }
-      // Wait for the end of this turn of the event loop, so every frame read in it shares one commit.
-      if (!this.writing) setImmediate(() => void this.drain())
+      // Wait for the end of this turn of the event loop, so every frame read in it (in every
+      // room) shares one commit.
+      if (!this.writing) this.options.commits.defer(() => void this.drain())
     }
     this.next.entries.push({ update, done: onStored })
   }
@@ -124,10 +128,10 @@ export class UpdateLog {
 
   /** Writes `updates` in one transaction, retrying with backoff until it commits. */
   private async write(updates: Uint8Array[]): Promise<void> {
-    const { store, doc, retryDelayMs, maxRetryDelayMs } = this.options
+    const { commits, doc, retryDelayMs, maxRetryDelayMs } = this.options
     for (let attempt = 1; ; attempt++) {
       try {
-        this.head = await store.append(doc, updates)
+        this.head = await commits.append(doc, updates)
         this.logLength += updates.length
         for (const update of updates) this.logBytes += update.byteLength
         return

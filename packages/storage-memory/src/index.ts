@@ -22,6 +22,12 @@ export type MemoryStoreData = Map<string, Entry>
  */
 export function createMemoryStore(options: { data?: MemoryStoreData } = {}): DocumentStore {
   const data = options.data ?? createMemoryStoreData()
+  const append = (name: string, updates: readonly Uint8Array[]): number => {
+    let entry = data.get(name)
+    if (!entry) data.set(name, (entry = { snapshot: null, updates: [], head: 0, quarantined: [] }))
+    for (const update of updates) entry.updates.push({ seq: ++entry.head, data: update.slice() })
+    return entry.head
+  }
   return {
     async load(name) {
       const entry = data.get(name)
@@ -34,10 +40,10 @@ export function createMemoryStore(options: { data?: MemoryStoreData } = {}): Doc
       return stored
     },
     async append(name, updates) {
-      let entry = data.get(name)
-      if (!entry) data.set(name, (entry = { snapshot: null, updates: [], head: 0, quarantined: [] }))
-      for (const update of updates) entry.updates.push({ seq: ++entry.head, data: update.slice() })
-      return entry.head
+      return append(name, updates)
+    },
+    async appendMany(batches) {
+      return batches.map(({ name, updates }) => append(name, updates))
     },
     async compact(name, snapshot, upTo) {
       const entry = data.get(name)

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import Database from "better-sqlite3"
-import type { DocumentStore, StoredDocument } from "@tandem/server"
+import type { AppendBatch, DocumentStore, StoredDocument } from "@tandem/server"
 
 /** How hard SQLite works to keep a commit. */
 export type SqliteSync = "normal" | "full"
@@ -78,6 +78,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     for (const update of updates) insertUpdate.run(name, ++seq, update)
     return head
   })
+  const appendEach = db.transaction((batches: readonly AppendBatch[]): number[] => batches.map(({ name, updates }) => appendAll(name, updates)))
   const compactLog = db.transaction((name: string, snapshot: Uint8Array, upTo: number): void => {
     if (setSnapshot.run(snapshot, name).changes !== 1) throw new Error(`compact: no document "${name}"`)
     trimLog.run(name, upTo)
@@ -117,6 +118,9 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     },
     async append(name, updates) {
       return appendAll(name, updates)
+    },
+    async appendMany(batches) {
+      return appendEach(batches)
     },
     async compact(name, snapshot, upTo) {
       compactLog(name, snapshot, upTo)

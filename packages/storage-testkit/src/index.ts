@@ -130,6 +130,15 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
       }
     })
 
+    it("appends to several documents in one call, each head counting its own document", async (context) => {
+      if (!store.appendMany) return context.skip()
+      await store.append("a", [bytes(1)])
+      expect(await store.appendMany([{ name: "a", updates: [bytes(2), bytes(3)] }, { name: "b", updates: [bytes(4)] }])).toEqual([3, 1])
+      const reopened = await reopen()
+      expect((await reopened.load("a"))?.updates.map((u) => [u.seq, ...u.data])).toEqual([[1, 1], [2, 2], [3, 3]])
+      expect((await reopened.load("b"))?.updates.map((u) => [u.seq, ...u.data])).toEqual([[1, 4]])
+    })
+
     it("round-trips a large update byte for byte", async () => {
       const large = new Uint8Array(4 << 20).map((_, i) => (i * 31) & 0xff)
       await store.append("big", [large])

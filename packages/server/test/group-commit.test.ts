@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest"
+import { createMemoryStore } from "@tandem/storage-memory"
+import { GroupCommit, type AppendBatch, type DocumentStore } from "../src/index.js"
+
+/** A memory store that records its append calls and fails every write to the document "bad". */
+function recordingStore() {
+  const inner = createMemoryStore()
+  const calls: string[] = []
+  const store: DocumentStore = {
+    ...inner,
+    append: async (name, updates) => {
+      calls.push(`append ${name}`)
+      if (name === "bad") throw new Error("disk full")
+      return inner.append(name, updates)
+    },
+    appendMany: async (batches: readonly AppendBatch[]) => {
+      calls.push(`appendMany ${batches.map((b) => b.name).join(",")}`)
+      if (batches.some((b) => b.name === "bad")) throw new Error("disk full")
+      return inner.appendMany!(batches)
+    },
+  }
+  return { store, inner, calls }
+}
+
+/** Appends for each name from functions deferred to the end of this turn, as rooms do. */
+function appendFromOneTurn(commits: GroupCommit, names: string[]): Promise<PromiseSettledResult<number>[]> {
+  return Promise.allSettled(
+    names.map((name) => new Promise<number>((resolve, reject) => commits.defer(() => commits.append(name, [new Uint8Array([1])]).then(resolve, reject)))),
+  )
+}
+
+describe("group commit", () => {
+  it("commits the appends of every document due in one turn in one transaction", async () => {
+    const { store, inner, calls } = recordingStore()
+    await inner.append("b", [new Uint8Array([0])])
+    const results = await appendFromOneTurn(new GroupCommit(store), ["a", "b", "c"])
+    expect(calls).toEqual(["appendMany a,b,c"])
+    expect(results.map((r) => r.status === "fulfilled" && r.value)).toEqual([1, 2, 1])
+  })
+
+  it("appends a document due alone without a group", async () => {
+    const { store, calls } = recordingStore()
+    await appendFromOneTurn(new GroupCommit(store), ["a"])
+    expect(calls).toEqual(["append a"])
+  })
+
+  it("retries a failed group document by document, so one failing document holds back no other", async () => {
+    const { store, inner, calls } = recordingStore()
+    const results = await appendFromOneTurn(new GroupCommit(store), ["a", "bad", "c"])
+    expect(calls).toEqual(["appendMany a,bad,c", "append a", "append bad", "append c"])
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"])
+    expect((await inner.load("a"))?.updates).toHaveLength(1)
+    expect(await inner.load("bad")).toBeNull()
+  })
+})
