@@ -7,6 +7,8 @@ export interface UpdateSummary {
   readonly clocks: ReadonlyMap<number, { readonly from: number; readonly to: number }>
   /** The ranges of items the update deletes. */
   readonly deletes: ReadonlyArray<{ readonly client: number; readonly clock: number; readonly length: number }>
+  /** Whether the structs leave a gap (a Skip) in some client's clock range; those may integrate only in part. */
+  readonly gaps: boolean
 }
 
 /**
@@ -25,9 +27,14 @@ export function validateUpdate(update: Uint8Array): UpdateSummary {
     throw new ProtocolError("malformed", "update does not decode", { cause })
   }
   const clocks = new Map<number, { from: number; to: number }>()
+  let gaps = false
   for (const struct of decoded.structs) {
-    // A Skip marks a gap in the update, not content.
-    if (struct instanceof Y.Skip) continue
+    // A Skip marks a gap in the update, not content. Apart from those, a client's structs follow
+    // on from each other: the decoder counts their clocks up from the first.
+    if (struct instanceof Y.Skip) {
+      gaps = true
+      continue
+    }
     const { client, clock } = struct.id
     if (struct.length < 1) throw new ProtocolError("malformed", "empty struct")
     // Yjs integrates a client's structs in clock order and takes a reference to the same client
@@ -56,5 +63,5 @@ export function validateUpdate(update: Uint8Array): UpdateSummary {
       deletes.push({ client, clock: item.clock, length: item.len })
     }
   }
-  return { clocks, deletes }
+  return { clocks, deletes, gaps }
 }

@@ -85,7 +85,7 @@ describe("decodeMessages", () => {
     awareness.destroy()
 
     expect(decodeMessages(encodeSyncStep1(stateVector))).toEqual([{ type: "sync-step-1", stateVector }])
-    const summary = { clocks: new Map([[1, { from: 0, to: 2 }]]), deletes: [] }
+    const summary = { clocks: new Map([[1, { from: 0, to: 2 }]]), deletes: [], gaps: false }
     expect(decodeMessages(encodeSyncStep2(update))).toEqual([{ type: "sync-step-2", update, summary }])
     expect(decodeMessages(encodeUpdate(update))).toEqual([{ type: "update", update, summary }])
     expect(decodeMessages(encodeQueryAwareness())).toEqual([{ type: "query-awareness" }])
@@ -109,7 +109,21 @@ describe("decodeMessages", () => {
     expect(message?.type === "update" && message.summary).toEqual({
       clocks: new Map([[5, { from: 0, to: 6 }]]),
       deletes: [{ client: 5, clock: 1, length: 2 }],
+      gaps: false,
     })
+  })
+
+  it("says when an update leaves a gap in a client's clocks", () => {
+    const doc = new Y.Doc()
+    doc.clientID = 5
+    const updates: Uint8Array[] = []
+    doc.on("update", (update: Uint8Array) => updates.push(update))
+    const text = doc.getText("content")
+    for (const char of "abc") text.insert(text.length, char)
+    // The first and the last edit merged: clock 1 is missing, which Yjs writes as a Skip.
+    const [message] = decodeMessages(encodeUpdate(Y.mergeUpdates([updates[0]!, updates[2]!])))
+    expect(message?.type === "update" && message.summary.gaps).toBe(true)
+    expect(message?.type === "update" && message.summary.clocks).toEqual(new Map([[5, { from: 0, to: 3 }]]))
   })
 
   it("re-encodes awareness entries as y-protocols reads them", () => {

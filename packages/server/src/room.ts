@@ -77,7 +77,6 @@ export class Room {
     this.awareness = new awarenessProtocol.Awareness(doc)
     // The server has no cursor of its own.
     this.awareness.setLocalState(null)
-    doc.on("update", this.onDocUpdate)
     this.awareness.on("update", this.onAwarenessUpdate)
     this.unsubscribeBus = bus.subscribe(name, this.onBusFrame)
   }
@@ -205,10 +204,9 @@ export class Room {
     if (this.bytes + update.byteLength > this.limits.maxDocumentBytes) {
       throw new ProtocolError("too-big", "document size limit reached")
     }
-    // What is new reaches onDocUpdate, which stores and then relays it.
     const mark = this.log.mark()
     try {
-      Y.applyUpdate(this.doc, update, connection)
+      this.apply(update, summary, connection)
     } catch (error) {
       // The decoder refuses every update we know to make Yjs throw; should one still get
       // through, Yjs may have applied a part of it. That part is neither stored nor relayed, and
@@ -256,13 +254,44 @@ export class Room {
   /** Releases the document, awareness and bus subscription. Called by the RoomManager. */
   destroy(): void {
     this.unsubscribeBus()
-    this.doc.off("update", this.onDocUpdate)
     this.awareness.off("update", this.onAwarenessUpdate)
     this.awareness.destroy()
     this.doc.destroy()
   }
 
-  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+  /**
+   * Applies `update` from `origin`; whatever is new in it is stored and then relayed. When the
+   * update follows on exactly from what the document holds, with nothing waiting on
+   * dependencies, all of it integrates and its own bytes are stored and relayed: Yjs is then
+   * spared encoding the change again, which it does only while someone listens for it. Any other
+   * update is applied with a listener, and what Yjs reports as new is stored and relayed.
+   */
+  private apply(update: Uint8Array, summary: UpdateSummary, origin: unknown): void {
+    if (this.followsOn(summary)) {
+      Y.applyUpdate(this.doc, update, origin)
+      this.accepted(update, origin)
+      return
+    }
+    this.doc.on("update", this.accepted)
+    try {
+      Y.applyUpdate(this.doc, update, origin)
+    } finally {
+      this.doc.off("update", this.accepted)
+    }
+  }
+
+  /** Whether every struct of an update is new and integrates now, with nothing pending in the document. */
+  private followsOn(summary: UpdateSummary): boolean {
+    const { store } = this.doc
+    if (summary.gaps || summary.clocks.size === 0 || store.pendingStructs || store.pendingDs) return false
+    for (const [client, range] of summary.clocks) {
+      if (range.from !== Y.getState(store, client)) return false
+    }
+    return true
+  }
+
+  /** An update changed the document: it is stored, then relayed. */
+  private readonly accepted = (update: Uint8Array, origin: unknown): void => {
     this.bytes += update.byteLength
     this.fullStateFrame = null
     // Encoded once; the same bytes go to every peer but the one it came from.
@@ -307,7 +336,7 @@ export class Room {
     // to local peers without publishing them back.
     try {
       for (const message of decodeMessages(frame)) {
-        if (message.type === "update") Y.applyUpdate(this.doc, message.update, this.bus)
+        if (message.type === "update") this.apply(message.update, message.summary, this.bus)
         else if (message.type === "awareness") awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, this.bus)
       }
     } catch (error) {

@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from "vitest"
 import * as Y from "yjs"
 import { createMemoryStore } from "@tandem/storage-memory"
 import { createSqliteStore } from "@tandem/storage-sqlite"
-import { CloseCode, encodeUpdate } from "@tandem/protocol"
+import { CloseCode, decodeMessages, encodeAckRequest, encodeSyncStep2, encodeUpdate } from "@tandem/protocol"
 import { connectProvider, connectRaw, countingStore, get, startServer, storeWith, storedText, synced } from "./helpers.js"
 
 function tempDb(): string {
@@ -27,6 +27,40 @@ function untilUnloaded(server: Awaited<ReturnType<typeof startServer>>): Promise
 }
 
 describe("persistence", () => {
+  it("stores an update that follows on as the client sent it, and only what is new of one that overlaps", async () => {
+    const store = createMemoryStore()
+    const server = await startServer({ store })
+    const client = await connectRaw(server, "bytes")
+    const acked = (count: number) =>
+      (async () => {
+        for (let n = client.received.length + 1; ; n++) {
+          const frames = await client.untilFrames(n)
+          if (decodeMessages(frames[n - 1]!).some((m) => m.type === "ack" && m.count >= count)) return
+        }
+      })()
+    client.ws.send(encodeAckRequest())
+    await acked(0)
+    const doc = new Y.Doc()
+    const sent: Uint8Array[] = []
+    doc.on("update", (update: Uint8Array) => sent.push(update))
+    doc.getText("content").insert(0, "hello")
+    client.ws.send(encodeUpdate(sent[0]!))
+    await acked(1)
+    expect((await store.load("bytes"))?.updates.map((u) => [...u.data])).toEqual([[...sent[0]!]])
+
+    // A sync step 2 with the whole state again, and one new edit in it.
+    doc.getText("content").insert(5, " world")
+    const whole = Y.encodeStateAsUpdate(doc)
+    client.ws.send(encodeSyncStep2(whole))
+    await acked(2)
+    const stored = (await store.load("bytes"))!.updates
+    expect(stored).toHaveLength(2)
+    const structs = Y.decodeUpdate(stored[1]!.data).structs
+    expect(structs.map((struct) => struct.id.clock)).toEqual([5])
+    expect(stored[1]!.data.byteLength).toBeLessThan(whole.byteLength)
+    expect(await storedText(store, "bytes")).toBe("hello world")
+  })
+
   it("keeps the text across a restart on the same SQLite file", async () => {
     const path = tempDb()
     const first = await startServer({ store: createSqliteStore({ path }) })
