@@ -2,6 +2,9 @@ import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import Database from "better-sqlite3"
 import type { AppendBatch, DocumentStore, StoredDocument } from "@tandem/server"
+import { Checkpointer, type CheckpointResult } from "./checkpointer.js"
+
+export type { CheckpointResult } from "./checkpointer.js"
 
 /** How hard SQLite works to keep a commit. */
 export type SqliteSync = "normal" | "full"
@@ -18,6 +21,16 @@ export interface SqliteStoreOptions {
   readonly synchronous?: SqliteSync
   /** How long a write waits for a lock held by another connection before it fails. Default 5 s. */
   readonly busyTimeoutMs?: number
+  /**
+   * How often a worker thread copies the write-ahead log into the database file. Default 1 s.
+   * Should the log still pass `maxWalPages` (the worker cannot keep up with the writes), the
+   * next commit checkpoints it itself.
+   */
+  readonly checkpointIntervalMs?: number
+  /** Default 16,384 (64 MiB of 4 KiB pages). */
+  readonly maxWalPages?: number
+  /** Called after each checkpoint that found pages in the log, for monitoring and tests. */
+  readonly onCheckpoint?: (result: CheckpointResult) => void
 }
 
 const schema = `
@@ -60,6 +73,30 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
   db.exec(schema)
+  // Checkpoints run in a worker thread (see Checkpointer), not in the commit.
+  db.pragma("wal_autocheckpoint = 0")
+  const maxWalPages = options.maxWalPages ?? 16_384
+  let walTooLong = false
+  const checkpointer = new Checkpointer(
+    options.path,
+    options.checkpointIntervalMs ?? 1000,
+    (result) => {
+      walTooLong = result.log - result.checkpointed > maxWalPages || result.log > maxWalPages * 4
+      options.onCheckpoint?.(result)
+    },
+    // The catch-up below keeps the log bounded without the worker.
+    () => {},
+  )
+  /** Checkpoints on this connection when the worker fell behind; rare, and it blocks. */
+  const catchUp = () => {
+    if (!walTooLong) return
+    walTooLong = false
+    try {
+      db.pragma("wal_checkpoint(RESTART)")
+    } catch {
+      // The commit before it stands; the worker's next report tries again.
+    }
+  }
 
   const selectDocument = db.prepare<[string], { head: number; snapshot: Buffer | null }>(
     "SELECT head, snapshot FROM documents WHERE name = ?",
@@ -117,10 +154,14 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       return loadAll(name)
     },
     async append(name, updates) {
-      return appendAll(name, updates)
+      const head = appendAll(name, updates)
+      catchUp()
+      return head
     },
     async appendMany(batches) {
-      return appendEach(batches)
+      const heads = appendEach(batches)
+      catchUp()
+      return heads
     },
     async compact(name, snapshot, upTo) {
       compactLog(name, snapshot, upTo)
@@ -129,7 +170,10 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       quarantineAll(name, parts.snapshot, parts.seqs)
     },
     async close() {
-      if (db.open) db.close()
+      await checkpointer.stop()
+      if (!db.open) return
+      db.pragma("wal_checkpoint(TRUNCATE)")
+      db.close()
     },
   }
 }

@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { runDocumentStoreTests } from "@tandem/storage-testkit"
+import Database from "better-sqlite3"
+import { describe, expect, it, onTestFinished } from "vitest"
 import { createSqliteStore } from "../src/index.js"
 
 for (const synchronous of ["normal", "full"] as const) {
@@ -13,3 +15,49 @@ for (const synchronous of ["normal", "full"] as const) {
     }
   })
 }
+
+describe("sqlite checkpoints", () => {
+  function tempPath(): string {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-sqlite-"))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    return join(dir, "tandem.db")
+  }
+
+  // More than SQLite's own automatic checkpoint (1,000 pages) would let the log grow to.
+  const manyPages = async (store: ReturnType<typeof createSqliteStore>) => {
+    const update = new Uint8Array(3000).fill(7)
+    for (let i = 0; i < 1500; i++) await store.append("doc", [update])
+  }
+
+  it("never checkpoints in a commit, where it would stall the event loop", async () => {
+    const path = tempPath()
+    const store = createSqliteStore({ path, checkpointIntervalMs: 60_000 })
+    onTestFinished(() => store.close())
+    await manyPages(store)
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(1000 * 4096)
+  })
+
+  it("has a worker thread copy the log into the database file", async () => {
+    const path = tempPath()
+    let report: () => void = () => {}
+    const store = createSqliteStore({ path, checkpointIntervalMs: 20, onCheckpoint: () => report() })
+    onTestFinished(() => store.close())
+    await manyPages(store)
+    // The commits never checkpoint (above), so whatever reaches the database file, the worker
+    // put there. Each report is a checkpoint that found pages; the last one copies the rest.
+    while (statSync(path).size < 1500 * 3000) await new Promise<void>((resolve) => (report = resolve))
+    expect((await store.load("doc"))?.updates).toHaveLength(1500)
+  })
+
+  it("empties the log into the database file on close", async () => {
+    const path = tempPath()
+    const store = createSqliteStore({ path, checkpointIntervalMs: 60_000 })
+    await store.append("doc", [new Uint8Array([1, 2, 3])])
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(0)
+    await store.close()
+    expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0)
+    const reopened = new Database(path, { readonly: true })
+    onTestFinished(() => reopened.close())
+    expect(reopened.prepare("SELECT count(*) AS n FROM updates").get()).toEqual({ n: 1 })
+  })
+})

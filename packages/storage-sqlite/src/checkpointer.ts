@@ -1,0 +1,62 @@
+import { createRequire } from "node:module"
+import { Worker } from "node:worker_threads"
+
+/** What one checkpoint did, as `PRAGMA wal_checkpoint` reports it. */
+export interface CheckpointResult {
+  /** Pages in the write-ahead log. */
+  readonly log: number
+  /** Pages of it now copied into the database file. */
+  readonly checkpointed: number
+}
+
+// Runs in the worker thread, as CommonJS: its own connection to the database, checkpointing
+// without waiting on the writer (PASSIVE), and reporting only checkpoints that did something.
+const workerSource = `
+const { workerData, parentPort } = require("node:worker_threads")
+const Database = require(workerData.driver)
+const db = new Database(workerData.path)
+let last = -1
+const timer = setInterval(() => {
+  try {
+    const [result] = db.pragma("wal_checkpoint(PASSIVE)")
+    if (result.log !== last || result.checkpointed !== result.log) parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed })
+    last = result.log
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message || error) })
+  }
+}, workerData.intervalMs)
+parentPort.on("message", () => {
+  clearInterval(timer)
+  db.close()
+  parentPort.close()
+})
+`
+
+/**
+ * Copies the write-ahead log into the database file from a worker thread, so the fsync a
+ * checkpoint ends with never stalls the event loop. SQLite's own automatic checkpoint runs in
+ * the committing call: on this project's machines it blocked the server for 10 to 20 ms about
+ * every tenth of a second under load, which was most of its p99 latency.
+ */
+export class Checkpointer {
+  private readonly worker: Worker
+  private readonly exited: Promise<void>
+
+  constructor(path: string, intervalMs: number, onResult: (result: CheckpointResult) => void, onError: (message: string) => void) {
+    const driver = createRequire(import.meta.url).resolve("better-sqlite3")
+    this.worker = new Worker(workerSource, { eval: true, workerData: { driver, path, intervalMs } })
+    this.worker.unref()
+    this.worker.on("message", (message: CheckpointResult | { error: string }) => {
+      if ("error" in message) onError(message.error)
+      else onResult(message)
+    })
+    this.worker.on("error", (error) => onError(error.message))
+    this.exited = new Promise((resolve) => this.worker.once("exit", () => resolve()))
+  }
+
+  /** Stops checkpointing and closes the worker's connection. */
+  async stop(): Promise<void> {
+    this.worker.postMessage("stop")
+    await this.exited
+  }
+}
