@@ -33,6 +33,14 @@ function dialect(kind, doc) {
       const { type, sub } = strip(frame)
       return (type === 0 || type === 4) && sub === 1
     },
+    /** The update a frame carries (sync step 2 or update), or null. */
+    updateOf: (frame) => {
+      const d = decoding.createDecoder(frame)
+      if (kind === "hocuspocus") decoding.readVarString(d)
+      if (decoding.readVarUint(d) !== 0) return null
+      const sub = decoding.readVarUint(d)
+      return sub === 1 || sub === 2 ? decoding.readVarUint8Array(d) : null
+    },
     ackOf: (frame) => {
       if (frame[0] !== 100 || frame[1] !== 1) return null
       const d = decoding.createDecoder(frame)
@@ -92,25 +100,40 @@ async function fanoutOpen(task) {
   const state = fan
   for (const room of task.rooms) {
     const roomClients = await Promise.all(
-      Array.from({ length: task.clientsPerRoom }, () =>
-        open(task, room, (frame) => {
+      Array.from({ length: task.clientsPerRoom }, async (_, i) => {
+        // A writer is an editor: it applies what the others write, so its edits land where
+        // theirs end, as they would in a shared document.
+        const doc = i < task.writersPerRoom ? new Y.Doc() : null
+        const d = dialect(task.dialect, room)
+        const client = await open(task, room, (frame) => {
           const now = performance.now()
           for (const t of stamps(frame)) {
             state.latencies.push(now - t)
             state.delivered++
           }
-        }),
-      ),
+          const update = doc && d.updateOf(frame)
+          if (update) Y.applyUpdate(doc, update, "remote")
+        })
+        return { ...client, room, writer: doc !== null, doc }
+      }),
     )
-    state.clients.push(...roomClients.map((client, i) => ({ ...client, room, writer: i < task.writersPerRoom })))
+    state.clients.push(...roomClients)
   }
   return { open: state.clients.length }
 }
 
+/** Sends edits for `durationMs` and waits until they are delivered. Called once to warm up, then to measure. */
 async function fanoutDrive({ durationMs, ratePerWriter }) {
   const { task, clients } = fan
-  const writers = (fan.writers = clients.filter((c) => c.writer).map((c) => ({ ...c, doc: new Y.Doc(), sent: 0, pending: [] })))
-  for (const w of writers) w.doc.on("update", (u) => w.pending.push(u))
+  fan.writers ??= clients.filter((c) => c.writer).map((c) => {
+    const w = { ...c, sent: 0, total: 0, pending: [] }
+    c.doc.on("update", (u, origin) => origin !== "remote" && w.pending.push(u))
+    return w
+  })
+  const writers = fan.writers
+  for (const w of writers) w.sent = 0
+  fan.latencies = []
+  fan.delivered = 0
   const cpu = process.cpuUsage()
   const start = performance.now()
   await new Promise((resolve) => {
@@ -128,6 +151,7 @@ async function fanoutDrive({ durationMs, ratePerWriter }) {
           text.insert(text.length, `t=${performance.now()};`)
           w.ws.send(w.d.update(w.pending.pop()))
           w.sent++
+          w.total++
         }
       }
     }, 5)
@@ -145,7 +169,7 @@ async function fanoutCheck() {
   let converged = true
   if (task.dialect !== "relay") {
     for (const room of task.rooms) {
-      const roomSent = writers.filter((w) => w.room === room).reduce((sum, w) => sum + w.sent, 0)
+      const roomSent = writers.filter((w) => w.room === room).reduce((sum, w) => sum + w.total, 0)
       const checker = await open(task, room)
       if (stamps(checker.frame).length !== roomSent) converged = false
       checker.ws.terminate()

@@ -104,6 +104,9 @@ async function fanoutRun(server, shape, ratePerWriter, durationMs) {
         }),
       ),
     )
+    // A second of the same load first, so the figures are of a warm server (its code compiled,
+    // its rooms loaded), as one in production is.
+    await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter, durationMs: 1000 })))
     // The server's CPU is read around the sending alone: connecting clients and checking
     // convergence are not part of delivering updates.
     const before = cpuMs(running.child.pid)
@@ -142,7 +145,9 @@ async function saturation(server) {
   const shape = { rooms: 10, clients: 10, writers: 2 }
   const steps = []
   let sustained = 0
-  for (const perWriter of [25, 50, 100, 200, 400, 800]) {
+  // Rates per writer (20 writers); TANDEM_BENCH_STEPS (a JSON array) replaces them for a partial run.
+  const perWriterRates = process.env.TANDEM_BENCH_STEPS ? JSON.parse(process.env.TANDEM_BENCH_STEPS) : [25, 50, 100, 150, 200, 300, 400, 600, 800]
+  for (const perWriter of perWriterRates) {
     const total = perWriter * shape.rooms * shape.writers
     const r = await fanoutRun(server, shape, perWriter, 3000)
     steps.push({ total, p99: r.p99, delivered: r.deliveredShare })
