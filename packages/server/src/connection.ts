@@ -1,6 +1,5 @@
 import { CloseCode, ProtocolError, decodeMessages, encodeAck, type Message } from "@tandem/protocol"
 import type { Access, Grant } from "./auth.js"
-import { TokenBucket } from "./token-bucket.js"
 
 /**
  * The least a transport must offer the core: send a binary frame, close with a code. The Node
@@ -35,8 +34,11 @@ export interface ConnectionLimits {
  * reordered. Enforces the message and byte rates. Never throws back into the transport.
  */
 export class Connection {
-  /** Awareness client ids this connection owns; removed for everyone when it closes. */
-  readonly awarenessIds = new Set<number>()
+  /**
+   * Awareness client ids this connection owns; removed for everyone when it closes. Made on the
+   * first one: most connections own one id, and many idle ones own none.
+   */
+  awarenessIds: Set<number> | null = null
   /** Updates (sync step 2 and update messages) received so far; acknowledgements count these. */
   updatesReceived = 0
   /** The client asked to be told when its updates are stored (Tandem's ack extension). */
@@ -50,8 +52,13 @@ export class Connection {
   private ackQueued = false
   private queue: Uint8Array[] | null = []
   private isClosed = false
-  private readonly messages: TokenBucket
-  private readonly bytes: TokenBucket
+  /**
+   * Token buckets for the message and byte rates, kept as plain fields: an idle server holds one
+   * Connection per peer. Each starts full, so a burst up to its capacity passes at once.
+   */
+  private messageTokens: number
+  private byteTokens: number
+  private refilledAt = performance.now()
 
   constructor(
     /** Unique within one server, for logs. */
@@ -64,8 +71,8 @@ export class Connection {
     private readonly handler: ConnectionHandler,
     private readonly limits: ConnectionLimits,
   ) {
-    this.messages = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * 10)
-    this.bytes = new TokenBucket(limits.maxBytesPerSecond, Math.max(limits.maxBytesPerSecond, limits.maxFrameBytes * 2))
+    this.messageTokens = messageCapacity(limits)
+    this.byteTokens = byteCapacity(limits)
   }
 
   get access(): Access {
@@ -90,7 +97,7 @@ export class Connection {
   /** Called by the transport with each binary frame. */
   receive(frame: Uint8Array): void {
     if (this.isClosed) return
-    if (!this.messages.take(1) || !this.bytes.take(frame.byteLength)) {
+    if (!this.withinRates(frame.byteLength)) {
       this.fail(CloseCode.Policy, new ProtocolError("policy", "rate limit exceeded"))
       return
     }
@@ -149,6 +156,17 @@ export class Connection {
     this.close(code, reasonOf(error))
   }
 
+  /** Takes one message and `bytes` bytes from the buckets; false when either runs out. */
+  private withinRates(bytes: number): boolean {
+    const { limits } = this
+    const now = performance.now()
+    const seconds = (now - this.refilledAt) / 1000
+    this.refilledAt = now
+    this.messageTokens = Math.min(messageCapacity(limits), this.messageTokens + seconds * limits.maxMessagesPerSecond) - 1
+    this.byteTokens = Math.min(byteCapacity(limits), this.byteTokens + seconds * limits.maxBytesPerSecond) - bytes
+    return this.messageTokens >= 0 && this.byteTokens >= 0
+  }
+
   private handle(frame: Uint8Array): void {
     let messages: Message[]
     try {
@@ -168,6 +186,12 @@ export class Connection {
     }
   }
 }
+
+/** Bursts of ten seconds' worth of messages pass. */
+const messageCapacity = (limits: ConnectionLimits): number => limits.maxMessagesPerSecond * 10
+
+/** A burst of two frames of the largest size passes. */
+const byteCapacity = (limits: ConnectionLimits): number => Math.max(limits.maxBytesPerSecond, limits.maxFrameBytes * 2)
 
 function reasonOf(error: unknown): string {
   // A close reason is limited to 123 bytes on the wire.

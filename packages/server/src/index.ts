@@ -1,7 +1,6 @@
 export { createSyncServer, defaults, type SyncServer, type SyncServerOptions, type Limits, type ServerEvents, type ServerStats } from "./sync-server.js"
 export { Connection, type Socket, type ConnectionHandler, type ConnectionLimits } from "./connection.js"
 export { AuthError, openAuthorizer, type Authorizer, type AuthRequest, type Grant, type AuthErrorCode, type Access } from "./auth.js"
-export { TokenBucket } from "./token-bucket.js"
 export { Room, contentKey, type RoomLimits } from "./room.js"
 export { RoomManager, type RoomManagerOptions } from "./room-manager.js"
 export { UpdateLog, type UpdateLogOptions } from "./update-log.js"

@@ -100,7 +100,7 @@ export class Room {
   leave(connection: Connection): void {
     this.connections.delete(connection)
     this.subscribers.delete(connection)
-    if (connection.awarenessIds.size > 0) {
+    if (connection.awarenessIds && connection.awarenessIds.size > 0) {
       const ids = [...connection.awarenessIds]
       for (const id of ids) this.owners.delete(id)
       awarenessProtocol.removeAwarenessStates(this.awareness, ids, connection)
@@ -314,13 +314,13 @@ export class Room {
       for (const id of [...change.added, ...change.updated]) {
         if (!this.owners.has(id)) {
           this.owners.set(id, owner)
-          owner.awarenessIds.add(id)
+          ;(owner.awarenessIds ??= new Set()).add(id)
         }
       }
       for (const id of change.removed) {
         if (this.owners.get(id) === owner) {
           this.owners.delete(id)
-          owner.awarenessIds.delete(id)
+          owner.awarenessIds?.delete(id)
         }
       }
     }

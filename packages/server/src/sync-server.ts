@@ -143,12 +143,16 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   return new Server(options, limits)
 }
 
-class Server implements SyncServer {
+class Server implements SyncServer, ConnectionHandler {
   readonly events: Emitter<ServerEvents>
   readonly rooms: RoomManager
   readonly logger: Logger
   readonly authorizer: Authorizer
   private readonly connections = new Set<Connection>()
+  /** The room of each connection whose document has loaded. */
+  private readonly roomOf = new Map<Connection, Room>()
+  /** Timers that close connections whose grant expires. */
+  private readonly expiries = new Map<Connection, NodeJS.Timeout>()
   private readonly counters = { saveFailures: 0, loadFailures: 0, quarantined: 0 }
   private nextConnectionId = 1
   private closing: Promise<void> | null = null
@@ -189,25 +193,9 @@ class Server implements SyncServer {
   }
 
   connect(socket: Socket, doc: string, grant: Grant = { userId: null, access: "write", expiresAt: null }): Connection {
-    let room: Room | null = null
-    let expiry: NodeJS.Timeout | null = null
-    const handler: ConnectionHandler = {
-      receive: (connection: Connection, message: Message) => room?.receive(connection, message),
-      closed: (connection: Connection) => {
-        if (expiry) clearTimeout(expiry)
-        this.connections.delete(connection)
-        if (room) {
-          room.leave(connection)
-          this.rooms.release(room)
-        }
-        this.events.emit("connection-closed", { doc, connection: connection.id })
-      },
-      failed: (connection: Connection, code: number, error: unknown) => {
-        this.logger.warn("closing connection", { doc, connection: connection.id, code, error })
-        this.events.emit("connection-failed", { doc, connection: connection.id, code, error })
-      },
-    }
-    const connection = new Connection(this.nextConnectionId++, doc, grant, socket, handler, this.limits)
+    // The server itself handles every connection's messages, so an idle connection costs no
+    // closures of its own.
+    const connection = new Connection(this.nextConnectionId++, doc, grant, socket, this, this.limits)
     if (this.closing) {
       connection.close(CloseCode.GoingAway, "server shutting down")
       return connection
@@ -216,7 +204,7 @@ class Server implements SyncServer {
       const expire = () => {
         const left = grant.expiresAt! - Date.now()
         // setTimeout fires at once for delays past 2^31 ms; wait in steps instead.
-        if (left > 0) expiry = setTimeout(expire, Math.min(left, 2 ** 30))
+        if (left > 0) this.expiries.set(connection, setTimeout(expire, Math.min(left, 2 ** 30)))
         else connection.close(CloseCode.Unauthorized, "token expired")
       }
       expire()
@@ -230,7 +218,7 @@ class Server implements SyncServer {
           this.rooms.release(loaded)
           return
         }
-        room = loaded
+        this.roomOf.set(connection, loaded)
         loaded.join(connection)
         connection.ready()
       },
@@ -241,6 +229,32 @@ class Server implements SyncServer {
       },
     )
     return connection
+  }
+
+  receive(connection: Connection, message: Message): void {
+    this.roomOf.get(connection)?.receive(connection, message)
+  }
+
+  closed(connection: Connection): void {
+    const expiry = this.expiries.get(connection)
+    if (expiry) {
+      clearTimeout(expiry)
+      this.expiries.delete(connection)
+    }
+    this.connections.delete(connection)
+    const room = this.roomOf.get(connection)
+    if (room) {
+      this.roomOf.delete(connection)
+      room.leave(connection)
+      this.rooms.release(room)
+    }
+    this.events.emit("connection-closed", { doc: connection.doc, connection: connection.id })
+  }
+
+  failed(connection: Connection, code: number, error: unknown): void {
+    const { doc, id } = connection
+    this.logger.warn("closing connection", { doc, connection: id, code, error })
+    this.events.emit("connection-failed", { doc, connection: id, code, error })
   }
 
   stats(): ServerStats {

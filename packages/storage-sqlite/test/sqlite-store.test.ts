@@ -57,7 +57,9 @@ describe("sqlite checkpoints", () => {
     await store.close()
     expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0)
     const reopened = new Database(path, { readonly: true })
-    onTestFinished(() => reopened.close())
+    onTestFinished(() => {
+      reopened.close()
+    })
     expect(reopened.prepare("SELECT count(*) AS n FROM updates").get()).toEqual({ n: 1 })
   })
 })

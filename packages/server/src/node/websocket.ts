@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { CloseCode, parseDocName } from "@tandem/protocol"
-import { WebSocketServer, type RawData, type WebSocket } from "ws"
+import { WebSocket, WebSocketServer, type RawData } from "ws"
 import { AuthError, type Grant } from "../auth.js"
-import type { Socket } from "../connection.js"
+import type { Connection, Socket } from "../connection.js"
 import type { SyncServer } from "../sync-server.js"
 import { rawPath, requestToken } from "./docs-api.js"
 
@@ -22,6 +22,85 @@ function refuse(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
 }
 
+/** Sockets corked until the end of this stretch of synchronous code. */
+const corked: Duplex[] = []
+
+function uncorkAll(): void {
+  for (const raw of corked.splice(0)) raw.uncork()
+}
+
+/**
+ * Holds back the writes of a socket until the end of this stretch of synchronous code, so the
+ * frames bound for one peer in it (the updates one commit relays, say) leave in one write.
+ */
+function cork(raw: Duplex): void {
+  if (raw.writableCorked > 0) return
+  raw.cork()
+  corked.push(raw)
+  if (corked.length === 1) process.nextTick(uncorkAll)
+}
+
+/** ws's socket with a slot for its Peer, so shared listeners find it without a closure or a map. */
+class PeerSocket extends WebSocket {
+  peer: Peer | null = null
+}
+const peerOf = (ws: WebSocket): Peer => (ws as PeerSocket).peer!
+
+/**
+ * One accepted WebSocket: the Socket its Connection sends through, and what the transport
+ * tracks of it. Its listeners are shared functions, not closures: an idle server holds one of
+ * these per peer, and memory per connection is something people size servers by.
+ */
+class Peer implements Socket {
+  /** Answered the last ping. */
+  alive = true
+  connection!: Connection
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly raw: Duplex,
+    private readonly doc: string,
+    readonly sync: SyncServer,
+    readonly release: () => void,
+  ) {}
+
+  send(data: Uint8Array): void {
+    const { ws, sync } = this
+    if (ws.readyState !== ws.OPEN) return
+    cork(this.raw)
+    ws.send(data)
+    // A peer that stops reading would make us buffer without bound. No close frame can reach it
+    // through the full buffer, so it is cut off.
+    if (ws.bufferedAmount > sync.limits.maxBufferedBytes) {
+      sync.logger.warn("dropping a peer that does not read", { doc: this.doc, buffered: ws.bufferedAmount })
+      ws.terminate()
+    }
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason)
+  }
+}
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const { connection } = peerOf(this)
+  if (isBinary) connection.receive(toBytes(data))
+  else connection.fail(CloseCode.UnsupportedData, new Error("text frames are not supported"))
+}
+
+function onPong(this: WebSocket): void {
+  peerOf(this).alive = true
+}
+
+function onError(this: WebSocket, error: Error): void {
+  const peer = peerOf(this)
+  peer.sync.logger.warn("socket error", { doc: peer.connection.doc, connection: peer.connection.id, error })
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy()
+}
+
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data)
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data
@@ -34,20 +113,20 @@ function toBytes(data: RawData): Uint8Array {
  */
 export class WebSocketTransport {
   private readonly wss: WebSocketServer
-  private readonly sockets = new Set<WebSocket>()
-  private readonly alive = new WeakSet<WebSocket>()
+  private readonly sockets = new Set<Peer>()
   private readonly heartbeat: NodeJS.Timeout
   /** Open and opening connections, in all and by IP address, for the connection limits. */
   private total = 0
   private readonly perIp = new Map<string, number>()
-  /** Sockets corked until the end of this stretch of synchronous code. */
-  private readonly corked: Duplex[] = []
 
   constructor(private readonly options: WebSocketTransportOptions) {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.sync.limits.maxFrameBytes,
       perMessageDeflate: false,
+      // The transport tracks its peers itself; ws's own set would cost a listener per socket.
+      clientTracking: false,
+      WebSocket: PeerSocket,
     })
     this.heartbeat = setInterval(() => this.ping(), options.heartbeatMs)
     this.heartbeat.unref()
@@ -60,7 +139,7 @@ export class WebSocketTransport {
    * (401, 403).
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on("error", () => socket.destroy())
+    socket.on("error", destroySocket)
     const path = rawPath(req.url)
     if (!path.startsWith(syncPrefix)) {
       refuse(socket, 404, "Not Found")
@@ -83,14 +162,10 @@ export class WebSocketTransport {
       return
     }
     // The slot is taken now, so requests waiting on the authorizer count against the limits too.
-    this.take(ip)
-    let released = false
-    const release = () => {
-      if (!released) this.release(ip)
-      released = true
-    }
+    const release = this.take(ip)
     // Also when ws refuses the handshake itself (a bad key, say) and never hands us a socket.
-    socket.once("close", release)
+    // release is idempotent, so `on` does, without the wrapper `once` would add per socket.
+    socket.on("close", release)
     sync.authorizer.authorize({ doc, token: requestToken(req) }).then(
       (grant) => {
         if (socket.destroyed) return release()
@@ -111,7 +186,7 @@ export class WebSocketTransport {
   async close(): Promise<void> {
     clearInterval(this.heartbeat)
     const closing = [...this.sockets].map(
-      (ws) =>
+      ({ ws }) =>
         new Promise<void>((resolve) => {
           if (ws.readyState === ws.CLOSED) return resolve()
           ws.once("close", () => resolve())
@@ -123,9 +198,19 @@ export class WebSocketTransport {
     this.wss.close()
   }
 
-  private take(ip: string): void {
+  /**
+   * Takes a connection slot for `ip`; the function returned gives it back, once however often it
+   * is called. Made here, not in handleUpgrade, so what it keeps alive for the life of the
+   * connection is the address alone, not the upgrade request its closures would share.
+   */
+  private take(ip: string): () => void {
     this.total++
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1)
+    let released = false
+    return () => {
+      if (!released) this.release(ip)
+      released = true
+    }
   }
 
   private release(ip: string): void {
@@ -135,63 +220,31 @@ export class WebSocketTransport {
     else this.perIp.delete(ip)
   }
 
-  /**
-   * Holds back the writes of every socket sent to in this stretch of synchronous code, so the
-   * frames bound for one peer in it (the updates one commit relays, say) leave in one write.
-   */
-  private cork(raw: Duplex): void {
-    if (raw.writableCorked > 0) return
-    raw.cork()
-    this.corked.push(raw)
-    if (this.corked.length === 1) process.nextTick(this.uncorkAll)
-  }
-
-  private readonly uncorkAll = (): void => {
-    for (const raw of this.corked.splice(0)) raw.uncork()
-  }
-
   private accept(ws: WebSocket, raw: Duplex, doc: string, grant: Grant, release: () => void): void {
-    this.sockets.add(ws)
-    this.alive.add(ws)
-    const { sync } = this.options
-    const socket: Socket = {
-      send: (data) => {
-        if (ws.readyState !== ws.OPEN) return
-        this.cork(raw)
-        ws.send(data)
-        // A peer that stops reading would make us buffer without bound. No close frame can
-        // reach it through the full buffer, so it is cut off.
-        if (ws.bufferedAmount > sync.limits.maxBufferedBytes) {
-          sync.logger.warn("dropping a peer that does not read", { doc, buffered: ws.bufferedAmount })
-          ws.terminate()
-        }
-      },
-      close: (code, reason) => ws.close(code, reason),
-    }
-    const connection = sync.connect(socket, doc, grant)
-    ws.on("message", (data, isBinary) => {
-      if (isBinary) connection.receive(toBytes(data))
-      else connection.fail(CloseCode.UnsupportedData, new Error("text frames are not supported"))
-    })
-    ws.on("pong", () => this.alive.add(ws))
+    const peer = new Peer(ws, raw, doc, this.options.sync, release)
+    this.sockets.add(peer)
+    ;(ws as PeerSocket).peer = peer
+    peer.connection = this.options.sync.connect(peer, doc, grant)
+    ws.on("message", onMessage)
+    ws.on("pong", onPong)
     // ws closes the socket itself after an error (1009 for an oversized frame, 1002 for a
     // protocol violation); the listener keeps the error from being thrown.
-    ws.on("error", (error) => this.options.sync.logger.warn("socket error", { doc, connection: connection.id, error }))
+    ws.on("error", onError)
     ws.on("close", () => {
-      this.sockets.delete(ws)
-      release()
-      connection.closedByTransport()
+      this.sockets.delete(peer)
+      peer.release()
+      peer.connection.closedByTransport()
     })
   }
 
   private ping(): void {
-    for (const ws of this.sockets) {
-      if (!this.alive.has(ws)) {
-        ws.terminate()
+    for (const peer of this.sockets) {
+      if (!peer.alive) {
+        peer.ws.terminate()
         continue
       }
-      this.alive.delete(ws)
-      ws.ping()
+      peer.alive = false
+      peer.ws.ping()
     }
   }
 }
