@@ -56,6 +56,9 @@ export class Checkpointer {
 
   /** Stops checkpointing and closes the worker's connection. */
   async stop(): Promise<void> {
+    // Held while it stops: an unreferenced worker would let the process exit before close()
+    // has emptied the log, with close() never settling.
+    this.worker.ref()
     this.worker.postMessage("stop")
     await this.exited
   }

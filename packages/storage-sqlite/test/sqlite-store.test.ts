@@ -1,6 +1,9 @@
+import { spawn } from "node:child_process"
+import { once } from "node:events"
 import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { runDocumentStoreTests } from "@tandem/storage-testkit"
 import Database from "better-sqlite3"
 import { describe, expect, it, onTestFinished } from "vitest"
@@ -61,5 +64,28 @@ describe("sqlite checkpoints", () => {
       reopened.close()
     })
     expect(reopened.prepare("SELECT count(*) AS n FROM updates").get()).toEqual({ n: 1 })
+  })
+})
+
+describe("sqlite store in a process of its own", () => {
+  it("lets close() finish, log emptied, when nothing else keeps the process alive", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-sqlite-"))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const path = join(dir, "tandem.db")
+    // The built package, as a server process runs it; its checkpoint worker does not hold the
+    // process open, so close() must, or the process exits with close() unsettled (code 13).
+    const script = `
+      import { createSqliteStore } from "@tandem/storage-sqlite"
+      const store = createSqliteStore({ path: ${JSON.stringify(path)} })
+      await store.append("doc", [new Uint8Array([1, 2, 3])])
+      await store.close()
+      console.log("closed")
+    `
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: fileURLToPath(new URL("..", import.meta.url)) })
+    let stdout = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    const [code] = (await once(child, "exit")) as [number]
+    expect({ code, stdout: stdout.trim() }).toEqual({ code: 0, stdout: "closed" })
+    expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0)
   })
 })
