@@ -104,17 +104,21 @@ async function fanoutOpen(task) {
         // A writer is an editor: it applies what the others write, so its edits land where
         // theirs end, as they would in a shared document.
         const doc = i < task.writersPerRoom ? new Y.Doc() : null
+        // A server that echoes a writer's edits back to it (@y/websocket-server does) delivers
+        // nothing by that: the writer's own stamps are not counted.
+        const own = new Set()
         const d = dialect(task.dialect, room)
         const client = await open(task, room, (frame) => {
           const now = performance.now()
           for (const t of stamps(frame)) {
+            if (own.delete(t)) continue
             state.latencies.push(now - t)
             state.delivered++
           }
           const update = doc && d.updateOf(frame)
           if (update) Y.applyUpdate(doc, update, "remote")
         })
-        return { ...client, room, writer: doc !== null, doc }
+        return { ...client, room, writer: doc !== null, doc, own }
       }),
     )
     state.clients.push(...roomClients)
@@ -148,7 +152,9 @@ async function fanoutDrive({ durationMs, ratePerWriter }) {
         const due = Math.floor((elapsed / 1000) * ratePerWriter)
         const text = w.doc.getText("content")
         while (w.sent < due) {
-          text.insert(text.length, `t=${performance.now()};`)
+          const t = performance.now()
+          w.own.add(t)
+          text.insert(text.length, `t=${t};`)
           w.ws.send(w.d.update(w.pending.pop()))
           w.sent++
           w.total++
