@@ -46,6 +46,7 @@ export interface SyncServerOptions {
   /** Cross-instance fan-out; a server running alone needs none. */
   readonly bus?: RoomBus
   readonly limits?: Partial<Limits>
+  /** Each room compacts at between 0.75 and 1.25 times these, so rooms do not compact together. */
   readonly compaction?: {
     /** Fold the update log into a snapshot once it holds this many updates. Default 1,000. */
     readonly afterUpdates?: number

@@ -45,6 +45,12 @@ export class UpdateLog {
   private idleWaiters: Array<() => void> = []
   private compacting = true
   private readonly inFlight: Array<() => void> = []
+  /**
+   * Each compaction falls due somewhere between 0.75 and 1.25 times the thresholds, drawn again
+   * after each one. Rooms under the same load would otherwise all compact in the same turn:
+   * the benchmark's ten rooms did, stalling the server for tens of milliseconds at once.
+   */
+  private spread = drawSpread()
 
   constructor(private readonly options: UpdateLogOptions) {
     this.head = options.head
@@ -117,7 +123,7 @@ export class UpdateLog {
       if (updates.length > 0) await this.write(updates)
       // A callback added by afterStored while the write was in flight joins the end of inFlight.
       for (const fn of this.inFlight.splice(0)) fn()
-      const due = this.logLength >= this.options.compactAfterUpdates || this.logBytes >= this.options.compactAfterBytes
+      const due = this.logLength >= this.options.compactAfterUpdates * this.spread || this.logBytes >= this.options.compactAfterBytes * this.spread
       if (this.compacting && due) {
         await this.compact()
       }
@@ -151,6 +157,7 @@ export class UpdateLog {
     const upTo = this.head
     try {
       await store.compact(doc, snapshot, upTo)
+      this.spread = drawSpread()
       this.logLength = 0
       this.logBytes = 0
       this.options.onCompacted(upTo, snapshot.byteLength)
@@ -160,3 +167,5 @@ export class UpdateLog {
     }
   }
 }
+
+const drawSpread = (): number => 0.75 + Math.random() * 0.5
