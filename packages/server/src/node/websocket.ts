@@ -6,6 +6,7 @@ import { AuthError, type Grant } from "../auth.js"
 import type { Connection, Socket } from "../connection.js"
 import type { SyncServer } from "../sync-server.js"
 import { rawPath, requestToken } from "./docs-api.js"
+import { wireFrame } from "./wire-frame.js"
 
 const syncPrefix = "/sync/"
 
@@ -58,21 +59,24 @@ class Peer implements Socket {
 
   constructor(
     readonly ws: WebSocket,
-    private readonly raw: Duplex,
+    readonly raw: Duplex,
     private readonly doc: string,
     readonly sync: SyncServer,
     readonly release: () => void,
   ) {}
 
   send(data: Uint8Array): void {
-    const { ws, sync } = this
-    if (ws.readyState !== ws.OPEN) return
-    cork(this.raw)
-    ws.send(data)
+    const { ws, raw, sync } = this
+    if (ws.readyState !== ws.OPEN || !raw.writable) return
+    cork(raw)
+    // Written to the socket as one finished frame, shared by every peer the same bytes go to.
+    // Safe beside ws's own writes (pings, the close frame): ws queues nothing without
+    // compression, so frames never interleave.
+    raw.write(wireFrame(data))
     // A peer that stops reading would make us buffer without bound. No close frame can reach it
     // through the full buffer, so it is cut off.
-    if (ws.bufferedAmount > sync.limits.maxBufferedBytes) {
-      sync.logger.warn("dropping a peer that does not read", { doc: this.doc, buffered: ws.bufferedAmount })
+    if (raw.writableLength > sync.limits.maxBufferedBytes) {
+      sync.logger.warn("dropping a peer that does not read", { doc: this.doc, buffered: raw.writableLength })
       ws.terminate()
     }
   }
