@@ -1,6 +1,12 @@
+import type { EventEmitter } from "node:events"
+import { createRequire } from "node:module"
 import { describe, expect, it } from "vitest"
-import { Receiver } from "ws"
 import { wireFrame } from "../src/node/wire-frame.js"
+
+// ws's frame parser, which its type declarations leave out.
+const { Receiver } = createRequire(import.meta.url)("ws") as {
+  Receiver: new (options: { isServer: boolean; binaryType: string; maxPayload: number }) => EventEmitter & { write(chunk: Buffer): void }
+}
 
 /** What ws's own parser, as a client runs it, reads from `bytes`. */
 function parse(bytes: Buffer): Promise<{ data: Buffer; isBinary: boolean }> {
