@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "nod
 import { createServer } from "node:net"
 import { cpus, tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { gunzipSync } from "node:zlib"
 import Database from "better-sqlite3"
 import * as Y from "yjs"
@@ -37,7 +37,8 @@ async function startServer(server, dataDir) {
   const port = await freePort()
   // TANDEM_BENCH_PROFILE=<dir> writes a CPU profile of every server process there.
   const profile = process.env.TANDEM_BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TANDEM_BENCH_PROFILE}`] : []
-  const child = fork(join(here, "servers", server.script), [String(port), dataDir], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: profile })
+  const hook = ["--expose-gc", "--import", pathToFileURL(join(here, "servers", "gc-hook.mjs")).href]
+  const child = fork(join(here, "servers", server.script), [String(port), dataDir], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [...hook, ...profile] })
   await new Promise((resolve, reject) => {
     child.once("message", resolve)
     child.once("exit", (code) => reject(new Error(`${server.name} exited with ${code}`)))
@@ -165,6 +166,14 @@ async function capacity(server) {
   const running = await startServer(server, dataDir)
   const loads = [loader(), loader()]
   try {
+    // Garbage is collected in the server before each reading (servers/gc-hook.mjs).
+    const collect = () =>
+      new Promise((resolve) => {
+        const done = (message) => message === "bench:gc-done" && (running.child.off("message", done), resolve())
+        running.child.on("message", done)
+        running.child.send("bench:gc")
+      })
+    await collect()
     const baseline = rssBytes(running.child.pid)
     const perConnection = {}
     let open = 0
@@ -174,7 +183,7 @@ async function capacity(server) {
       const rooms = Array.from({ length: add / 100 }, () => `idle-${room++}`)
       await Promise.all(loads.map((load, i) => load.run({ kind: "idle", url: running.url, dialect: server.dialect, rooms: rooms.filter((_, r) => r % 2 === i), clientsPerRoom: 100 })))
       open = target
-      global.gc?.()
+      await collect()
       perConnection[target] = (rssBytes(running.child.pid) - baseline) / target
     }
     return perConnection
