@@ -41,23 +41,35 @@ parentPort.on("message", () => {
 export class Checkpointer {
   private readonly worker: Worker
   private readonly exited: Promise<void>
+  private stopping = false
 
-  constructor(path: string, intervalMs: number, onResult: (result: CheckpointResult) => void, onError: (message: string) => void) {
+  /**
+   * `onResult` hears of each checkpoint that found pages in the log. `onFailed` is called once
+   * should the worker die (it could not open the database, say): checkpoints are then the
+   * writer's to run again. A checkpoint that fails (a lock) is simply tried again next time.
+   */
+  constructor(path: string, intervalMs: number, onResult: (result: CheckpointResult) => void, onFailed: (error: Error) => void) {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3")
     this.worker = new Worker(workerSource, { eval: true, workerData: { driver, path, intervalMs } })
     this.worker.unref()
     this.worker.on("message", (message: CheckpointResult | { error: string }) => {
-      if ("error" in message) onError(message.error)
-      else onResult(message)
+      if (!("error" in message)) onResult(message)
     })
-    this.worker.on("error", (error) => onError(error.message))
-    this.exited = new Promise((resolve) => this.worker.once("exit", () => resolve()))
+    let failure: Error | null = null
+    this.worker.on("error", (error) => (failure = error))
+    this.exited = new Promise((resolve) =>
+      this.worker.once("exit", (code) => {
+        if (!this.stopping) onFailed(failure ?? new Error(`checkpoint worker exited with ${code}`))
+        resolve()
+      }),
+    )
   }
 
   /** Stops checkpointing and closes the worker's connection. */
   async stop(): Promise<void> {
     // Held while it stops: an unreferenced worker would let the process exit before close()
     // has emptied the log, with close() never settling.
+    this.stopping = true
     this.worker.ref()
     this.worker.postMessage("stop")
     await this.exited

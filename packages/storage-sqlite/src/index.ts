@@ -84,8 +84,10 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       walTooLong = result.log - result.checkpointed > maxWalPages || result.log > maxWalPages * 4
       options.onCheckpoint?.(result)
     },
-    // The catch-up below keeps the log bounded without the worker.
-    () => {},
+    // Without the worker, SQLite checkpoints in the commit again, as it does by default.
+    () => {
+      if (db.open) db.pragma("wal_autocheckpoint = 1000")
+    },
   )
   /** Checkpoints on this connection when the worker fell behind; rare, and it blocks. */
   const catchUp = () => {

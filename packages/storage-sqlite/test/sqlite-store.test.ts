@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url"
 import { runDocumentStoreTests } from "@tandem/storage-testkit"
 import Database from "better-sqlite3"
 import { describe, expect, it, onTestFinished } from "vitest"
+import { Checkpointer } from "../src/checkpointer.js"
 import { createSqliteStore } from "../src/index.js"
 
 for (const synchronous of ["normal", "full"] as const) {
@@ -87,5 +88,16 @@ describe("sqlite store in a process of its own", () => {
     const [code] = (await once(child, "exit")) as [number]
     expect({ code, stdout: stdout.trim() }).toEqual({ code: 0, stdout: "closed" })
     expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0)
+  })
+})
+
+describe("checkpoint worker", () => {
+  it("reports a worker that dies, so the writer can take checkpoints back", async () => {
+    let failed!: (error: Error) => void
+    const failure = new Promise<Error>((resolve) => (failed = resolve))
+    // A database the worker cannot open: its folder does not exist.
+    const checkpointer = new Checkpointer(join(tmpdir(), "tandem-no-such-folder", "x", "tandem.db"), 20, () => {}, failed)
+    expect((await failure).message).toMatch(/directory does not exist|unable to open/i)
+    await checkpointer.stop()
   })
 })
