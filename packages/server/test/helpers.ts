@@ -231,3 +231,16 @@ export async function healthyRoom(server: TestServer, doc: string): Promise<(mar
     await untilText(b.doc, a.doc.getText("content").toString())
   }
 }
+
+/**
+ * Two synced providers on `doc`; the first sets its user name, and both resolve once the second
+ * has seen it.
+ */
+export async function namedPair(server: Pick<TestServer, "wsUrl">, doc: string, name: string): Promise<[WebsocketProvider, WebsocketProvider]> {
+  const named = connectProvider(server, doc)
+  const other = connectProvider(server, doc)
+  await Promise.all([synced(named), synced(other)])
+  named.awareness.setLocalStateField("user", { name, color: "#e11" })
+  await untilSeenName(other, named.doc.clientID, name)
+  return [named, other]
+}

@@ -17,6 +17,7 @@ import {
   connectRaw,
   get,
   healthyRoom,
+  namedPair,
   seenName,
   startServer,
   storeWith,
@@ -119,12 +120,8 @@ describe("hostile input against the real server", () => {
 
   it("never lets a connection change or remove another user's cursor and name", async () => {
     const server = await startServer()
-    const alice = connectProvider(server, "cursors")
-    const bob = connectProvider(server, "cursors")
-    await Promise.all([synced(alice), synced(bob)])
-    alice.awareness.setLocalStateField("user", { name: "Alice", color: "#e11" })
+    const [alice, bob] = await namedPair(server, "cursors", "Alice")
     const aliceId = alice.doc.clientID
-    await untilSeenName(bob, aliceId, "Alice")
     const mallory = await joined(server, "cursors")
     const forged = encodeAwarenessEntries([
       { clientId: aliceId, clock: 1_000_000, state: { user: { name: "Mallory", color: "#000" } }, bytes: 0 },

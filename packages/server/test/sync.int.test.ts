@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import * as Y from "yjs"
 import { encodeSyncStep1, encodeUpdate } from "@tandem/protocol"
-import { connectProvider, connectRaw, startServer, synced, until, untilSeenName, untilText } from "./helpers.js"
+import { connectProvider, connectRaw, namedPair, startServer, synced, until, untilSeenName, untilText } from "./helpers.js"
 
 describe("sync with stock y-websocket providers", () => {
   it("converges two providers and gives a client that joins later the whole document", async () => {
@@ -31,12 +31,8 @@ describe("sync with stock y-websocket providers", () => {
 
   it("shares awareness and removes a client's state for everyone when it disconnects", async () => {
     const server = await startServer()
-    const a = connectProvider(server, "aware")
-    const b = connectProvider(server, "aware")
-    await Promise.all([synced(a), synced(b)])
-    a.awareness.setLocalStateField("user", { name: "Ada", color: "#e11" })
+    const [a, b] = await namedPair(server, "aware", "Ada")
     const aId = a.doc.clientID
-    await untilSeenName(b, aId, "Ada")
     const removed = new Promise<void>((resolve) => {
       b.awareness.on("change", ({ removed }: { removed: number[] }) => {
         if (removed.includes(aId)) resolve()

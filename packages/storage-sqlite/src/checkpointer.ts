@@ -21,8 +21,8 @@ const timer = setInterval(() => {
     const [result] = db.pragma("wal_checkpoint(PASSIVE)")
     if (result.log !== last || result.checkpointed !== result.log) parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed })
     last = result.log
-  } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) })
+  } catch {
+    // A lock or a busy database: the next tick tries again.
   }
 }, workerData.intervalMs)
 parentPort.on("message", () => {
@@ -52,9 +52,7 @@ export class Checkpointer {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3")
     this.worker = new Worker(workerSource, { eval: true, workerData: { driver, path, intervalMs } })
     this.worker.unref()
-    this.worker.on("message", (message: CheckpointResult | { error: string }) => {
-      if (!("error" in message)) onResult(message)
-    })
+    this.worker.on("message", onResult)
     let failure: Error | null = null
     this.worker.on("error", (error) => (failure = error))
     this.exited = new Promise((resolve) =>

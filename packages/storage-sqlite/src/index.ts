@@ -81,7 +81,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     options.path,
     options.checkpointIntervalMs ?? 1000,
     (result) => {
-      walTooLong = result.log - result.checkpointed > maxWalPages || result.log > maxWalPages * 4
+      walTooLong = result.log > maxWalPages
       options.onCheckpoint?.(result)
     },
     // Without the worker, SQLite checkpoints in the commit again, as it does by default.
