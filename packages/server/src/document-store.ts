@@ -61,12 +61,98 @@ export interface DocumentStore {
    * rest.
    */
   quarantine(name: string, parts: Quarantine): Promise<void>
+  /**
+   * Lists stored documents in name order: those whose name starts with `prefix` (all when
+   * empty) and sorts after `after` (from the start when `null`), at most `limit` of them.
+   */
+  list(options: ListOptions): Promise<DocumentInfo[]>
+  /**
+   * Removes a document with its log, snapshot, versions and quarantined parts, in one
+   * transaction; the name then loads as never written and counts from 0 again. Resolves to
+   * whether anything was stored under `name`.
+   */
+  delete(name: string): Promise<boolean>
+  /**
+   * Version history, when the store keeps it (every store in this repository does). The server
+   * answers the history API with 501 without it.
+   */
+  readonly versions?: VersionStore
   /** Finishes pending work and releases the store. No call may follow. */
   close(): Promise<void>
 }
 
+/** What {@link DocumentStore.list} takes. */
+export interface ListOptions {
+  readonly prefix: string
+  /** Exclusive lower bound on names: the last name of the previous page. */
+  readonly after: string | null
+  readonly limit: number
+}
+
+/** One stored document, as {@link DocumentStore.list} reports it. */
+export interface DocumentInfo {
+  readonly name: string
+  /** Bytes stored for it: snapshot and log together. */
+  readonly bytes: number
+  /** When it was last written (an append or a compaction), in milliseconds since the epoch. */
+  readonly updatedAt: number
+}
+
+/** Whether a version was taken by the server on its schedule or named by someone. */
+export type VersionKind = "auto" | "named"
+
+/** A version as it is listed: everything but its state. */
+export interface VersionInfo {
+  /** Unique within its document; a decimal number assigned by the store, increasing. */
+  readonly id: string
+  readonly kind: VersionKind
+  /**
+   * The name people gave a named version; for an automatic one, `null` or a note the server
+   * wrote (the version a restore saved first says so).
+   */
+  readonly label: string | null
+  /** The user (a token's `sub`) who made it, or `null` for the server or an open server. */
+  readonly author: string | null
+  /** When it was taken, in milliseconds since the epoch, as the caller gave it. */
+  readonly createdAt: number
+  /** Size of its state in bytes. */
+  readonly bytes: number
+}
+
+/** A version with the document's full state at that moment (a Yjs update). */
+export interface StoredVersion extends VersionInfo {
+  readonly state: Uint8Array
+}
+
+/** What {@link VersionStore.save} takes. */
+export interface NewVersion {
+  readonly kind: VersionKind
+  readonly label: string | null
+  readonly author: string | null
+  readonly createdAt: number
+  readonly state: Uint8Array
+}
+
+/**
+ * A document's versions: full states kept beside its log, never folded by compaction and counted
+ * against no size limit. Removed with the document by {@link DocumentStore.delete}.
+ */
+export interface VersionStore {
+  /** Stores a version and resolves with what it lists as, once committed. */
+  save(doc: string, version: NewVersion): Promise<VersionInfo>
+  /**
+   * The document's versions newest first (highest id first): those with an id below `before`
+   * (all when `null`), at most `limit`.
+   */
+  list(doc: string, options: { readonly before: string | null; readonly limit: number }): Promise<VersionInfo[]>
+  /** One version with its state, or `null` when there is none with that id for that document. */
+  load(doc: string, id: string): Promise<StoredVersion | null>
+  /** Removes versions of `doc` by id in one transaction; ids it does not have are skipped. Resolves to how many went. */
+  remove(doc: string, ids: readonly string[]): Promise<number>
+}
+
 /** What went wrong in storage. */
-export type StorageErrorCode = "load-failed" | "append-failed" | "compact-failed" | "quarantine-failed"
+export type StorageErrorCode = "load-failed" | "append-failed" | "compact-failed" | "quarantine-failed" | "delete-failed" | "version-failed"
 
 /** A failed storage operation, wrapping the adapter's own error as `cause`. */
 export class StorageError extends Error {

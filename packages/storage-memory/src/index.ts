@@ -1,19 +1,104 @@
-import type { DocumentStore, StoredDocument } from "@tandem/server"
+import type { DocumentInfo, DocumentStore, StoredDocument, StoredVersion, VersionInfo, VersionKind, VersionStore } from "@tandem/server"
 
 interface Entry {
   snapshot: Uint8Array | null
   updates: Array<{ seq: number; data: Uint8Array }>
   head: number
+  /** When it was last appended to or compacted, by `Date.now()`. */
+  updatedAt: number
   /** Parts moved aside by quarantine, kept. */
   quarantined: Array<{ seq: number | null; data: Uint8Array }>
 }
 
-/** What a memory store keeps; pass the same one to two stores to model a restart. */
-export type MemoryStoreData = Map<string, Entry>
+interface Version {
+  readonly id: number
+  readonly kind: VersionKind
+  readonly label: string | null
+  readonly author: string | null
+  readonly createdAt: number
+  readonly state: Uint8Array
+}
 
 /**
- * A DocumentStore that keeps documents in a Map. Copies bytes in and out, so callers cannot
- * change what is stored.
+ * What a memory store keeps: documents, their versions and the last version id handed out. Pass
+ * the same one to two stores to model a restart. Only {@link createMemoryStore} reads or changes
+ * it.
+ */
+export interface MemoryStoreData {
+  readonly documents: Map<string, Entry>
+  /** Each document's versions, oldest (lowest id) first. */
+  readonly versions: Map<string, Version[]>
+  /** Ids count up across all documents and are never reused, as a database sequence would. */
+  lastVersionId: number
+}
+
+// Version ids as the server's routes accept them; anything else names no version.
+const versionId = /^[0-9]{1,18}$/
+
+/**
+ * Orders names by code point, as SQLite (UTF-8 bytes) and PostgreSQL (`COLLATE "C"`) do.
+ * JavaScript's `<` compares UTF-16 code units, which puts U+E000 to U+FFFF after every character
+ * outside the Basic Multilingual Plane; moving surrogates above them fixes that.
+ */
+function compareNames(a: string, b: string): number {
+  const length = Math.min(a.length, b.length)
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x !== y) return codePointRank(x) - codePointRank(y)
+  }
+  return a.length - b.length
+}
+
+const codePointRank = (unit: number) => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit)
+
+const listed = (version: Version): VersionInfo => ({
+  id: String(version.id),
+  kind: version.kind,
+  label: version.label,
+  author: version.author,
+  createdAt: version.createdAt,
+  bytes: version.state.byteLength,
+})
+
+function createVersionStore(data: MemoryStoreData): VersionStore {
+  return {
+    async save(doc, version) {
+      const stored: Version = { ...version, id: ++data.lastVersionId, state: version.state.slice() }
+      let versions = data.versions.get(doc)
+      if (!versions) data.versions.set(doc, (versions = []))
+      versions.push(stored)
+      return listed(stored)
+    },
+    async list(doc, { before, limit }) {
+      if (before !== null && !versionId.test(before)) throw new RangeError(`versions.list: "before" must be a version id (a decimal number), not ${JSON.stringify(before)}`)
+      const below = before === null ? Infinity : Number(before)
+      const newestFirst = (data.versions.get(doc) ?? []).filter((version) => version.id < below).reverse()
+      return newestFirst.slice(0, Math.max(0, limit)).map(listed)
+    },
+    async load(doc, id) {
+      if (!versionId.test(id)) return null
+      const version = data.versions.get(doc)?.find((candidate) => candidate.id === Number(id))
+      if (!version) return null
+      const loaded: StoredVersion = { ...listed(version), state: version.state.slice() }
+      return loaded
+    },
+    async remove(doc, ids) {
+      const versions = data.versions.get(doc)
+      if (!versions) return 0
+      const going = new Set(ids.filter((id) => versionId.test(id)).map(Number))
+      const kept = versions.filter((version) => !going.has(version.id))
+      if (kept.length === 0) data.versions.delete(doc)
+      else data.versions.set(doc, kept)
+      return versions.length - kept.length
+    },
+  }
+}
+
+/**
+ * A DocumentStore that keeps documents and their versions in Maps. Copies bytes in and out, so
+ * callers cannot change what is stored. Lists names in code point order, as the SQLite and
+ * PostgreSQL stores do.
  *
  * ```ts
  * const data = createMemoryStoreData()
@@ -22,15 +107,17 @@ export type MemoryStoreData = Map<string, Entry>
  */
 export function createMemoryStore(options: { data?: MemoryStoreData } = {}): DocumentStore {
   const data = options.data ?? createMemoryStoreData()
-  const append = (name: string, updates: readonly Uint8Array[]): number => {
-    let entry = data.get(name)
-    if (!entry) data.set(name, (entry = { snapshot: null, updates: [], head: 0, quarantined: [] }))
+  const { documents } = data
+  const append = (name: string, updates: readonly Uint8Array[], now: number): number => {
+    let entry = documents.get(name)
+    if (!entry) documents.set(name, (entry = { snapshot: null, updates: [], head: 0, updatedAt: now, quarantined: [] }))
     for (const update of updates) entry.updates.push({ seq: ++entry.head, data: update.slice() })
+    entry.updatedAt = now
     return entry.head
   }
   return {
     async load(name) {
-      const entry = data.get(name)
+      const entry = documents.get(name)
       if (!entry) return null
       const stored: StoredDocument = {
         snapshot: entry.snapshot && entry.snapshot.slice(),
@@ -40,19 +127,21 @@ export function createMemoryStore(options: { data?: MemoryStoreData } = {}): Doc
       return stored
     },
     async append(name, updates) {
-      return append(name, updates)
+      return append(name, updates, Date.now())
     },
     async appendMany(batches) {
-      return batches.map(({ name, updates }) => append(name, updates))
+      const now = Date.now()
+      return batches.map(({ name, updates }) => append(name, updates, now))
     },
     async compact(name, snapshot, upTo) {
-      const entry = data.get(name)
+      const entry = documents.get(name)
       if (!entry) throw new Error(`compact: no document "${name}"`)
       entry.snapshot = snapshot.slice()
       entry.updates = entry.updates.filter((update) => update.seq > upTo)
+      entry.updatedAt = Date.now()
     },
     async quarantine(name, parts) {
-      const entry = data.get(name)
+      const entry = documents.get(name)
       if (!entry) return
       if (parts.snapshot && entry.snapshot) {
         entry.quarantined.push({ seq: null, data: entry.snapshot })
@@ -62,11 +151,29 @@ export function createMemoryStore(options: { data?: MemoryStoreData } = {}): Doc
       entry.quarantined.push(...entry.updates.filter((update) => seqs.has(update.seq)))
       entry.updates = entry.updates.filter((update) => !seqs.has(update.seq))
     },
+    async list({ prefix, after, limit }) {
+      const names = [...documents.keys()]
+        .filter((name) => name.startsWith(prefix) && (after === null || compareNames(name, after) > 0))
+        .sort(compareNames)
+        .slice(0, Math.max(0, limit))
+      return names.map((name): DocumentInfo => {
+        const entry = documents.get(name)!
+        const bytes = entry.updates.reduce((sum, update) => sum + update.data.byteLength, entry.snapshot?.byteLength ?? 0)
+        return { name, bytes, updatedAt: entry.updatedAt }
+      })
+    },
+    async delete(name) {
+      // Both, not `||`: a document may have versions but no log, or a log but no versions.
+      const hadDocument = documents.delete(name)
+      const hadVersions = data.versions.delete(name)
+      return hadDocument || hadVersions
+    },
+    versions: createVersionStore(data),
     async close() {},
   }
 }
 
-/** An empty backing Map for {@link createMemoryStore}. */
+/** Empty backing data for {@link createMemoryStore}. */
 export function createMemoryStoreData(): MemoryStoreData {
-  return new Map()
+  return { documents: new Map(), versions: new Map(), lastVersionId: 0 }
 }

@@ -1,10 +1,15 @@
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import Database from "better-sqlite3"
-import type { AppendBatch, DocumentStore, StoredDocument } from "@tandem/server"
+import type { AppendBatch, DocumentInfo, DocumentStore, StoredDocument } from "@tandem/server"
 import { Checkpointer, type CheckpointResult } from "./checkpointer.js"
+import { compareNames, prefixEnd } from "./name-range.js"
+import { migrate } from "./schema.js"
+import { createVersionStore } from "./version-store.js"
 
 export type { CheckpointResult } from "./checkpointer.js"
+export { schemaVersion } from "./schema.js"
+export { SqliteStoreError, type SqliteStoreErrorCode } from "./sqlite-store-error.js"
 
 /** How hard SQLite works to keep a commit. */
 export type SqliteSync = "normal" | "full"
@@ -33,46 +38,33 @@ export interface SqliteStoreOptions {
   readonly onCheckpoint?: (result: CheckpointResult) => void
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS documents (
-  name TEXT PRIMARY KEY,
-  head INTEGER NOT NULL,
-  snapshot BLOB
-);
-CREATE TABLE IF NOT EXISTS updates (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  data BLOB NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS updates_by_document ON updates (name, seq);
-CREATE TABLE IF NOT EXISTS quarantine (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  seq INTEGER,
-  data BLOB NOT NULL,
-  moved_at INTEGER NOT NULL
-);
-`
-
 /**
- * A DocumentStore on one SQLite file in WAL mode. Each `append` and each `compact` is one
- * transaction. Only one process may write a database file at a time. Rows moved aside by
- * `quarantine` are kept in the `quarantine` table.
+ * A DocumentStore on one SQLite file in WAL mode, with version history. Each `append` and each
+ * `compact` is one transaction. Only one process may write a database file at a time. Rows moved
+ * aside by `quarantine` are kept in the `quarantine` table. Opening a file written by an older
+ * release migrates its schema in place, in one transaction, to {@link schemaVersion}
+ * (`PRAGMA user_version`).
  *
  * ```ts
  * const store = createSqliteStore({ path: "data/tandem.db" })
  * ```
  *
- * @throws when the file cannot be opened or is not a Tandem database.
+ * @throws when the file cannot be opened or is not a Tandem database, and a SqliteStoreError
+ * (`schema-too-new`) when a newer release of this package migrated it.
  */
 export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   mkdirSync(dirname(options.path), { recursive: true })
   const db = new Database(options.path)
-  db.pragma("journal_mode = WAL")
-  db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
-  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
-  db.exec(schema)
+  try {
+    db.pragma("journal_mode = WAL")
+    db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
+    migrate(db, Date.now())
+  } catch (error) {
+    // Nobody gets a store to close, so the file is let go here.
+    db.close()
+    throw error
+  }
   // Checkpoints run in a worker thread (see Checkpointer), not in the commit.
   db.pragma("wal_autocheckpoint = 0")
   const maxWalPages = options.maxWalPages ?? 16_384
@@ -104,22 +96,25 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     "SELECT head, snapshot FROM documents WHERE name = ?",
   )
   const selectUpdates = db.prepare<[string], { seq: number; data: Buffer }>("SELECT seq, data FROM updates WHERE name = ? ORDER BY seq")
-  const bumpHead = db.prepare<[string, number], { head: number }>(
-    "INSERT INTO documents (name, head) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET head = head + excluded.head RETURNING head",
+  // The hot path: when the document was written rides on the statement that counts its head.
+  const bumpHead = db.prepare<[string, number, number], { head: number }>(
+    "INSERT INTO documents (name, head, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET head = head + excluded.head, updated_at = excluded.updated_at RETURNING head",
   )
   const insertUpdate = db.prepare<[string, number, Uint8Array]>("INSERT INTO updates (name, seq, data) VALUES (?, ?, ?)")
-  const setSnapshot = db.prepare<[Uint8Array, string]>("UPDATE documents SET snapshot = ? WHERE name = ?")
+  const setSnapshot = db.prepare<[Uint8Array, number, string]>("UPDATE documents SET snapshot = ?, updated_at = ? WHERE name = ?")
   const trimLog = db.prepare<[string, number]>("DELETE FROM updates WHERE name = ? AND seq <= ?")
 
-  const appendAll = db.transaction((name: string, updates: readonly Uint8Array[]): number => {
-    const { head } = bumpHead.get(name, updates.length)!
+  const appendAll = db.transaction((name: string, updates: readonly Uint8Array[], now: number): number => {
+    const { head } = bumpHead.get(name, updates.length, now)!
     let seq = head - updates.length
     for (const update of updates) insertUpdate.run(name, ++seq, update)
     return head
   })
-  const appendEach = db.transaction((batches: readonly AppendBatch[]): number[] => batches.map(({ name, updates }) => appendAll(name, updates)))
+  const appendEach = db.transaction((batches: readonly AppendBatch[], now: number): number[] =>
+    batches.map(({ name, updates }) => appendAll(name, updates, now)),
+  )
   const compactLog = db.transaction((name: string, snapshot: Uint8Array, upTo: number): void => {
-    if (setSnapshot.run(snapshot, name).changes !== 1) throw new Error(`compact: no document "${name}"`)
+    if (setSnapshot.run(snapshot, Date.now(), name).changes !== 1) throw new Error(`compact: no document "${name}"`)
     trimLog.run(name, upTo)
   })
   const moveSnapshot = db.prepare<[number, string]>(
@@ -151,17 +146,30 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     }
   })
 
+  // Names from a lower bound (`>=` the prefix, or `>` the previous page's last name, whichever is
+  // higher) to below the prefix's end, if it has one: both bounds on the primary key, so a page
+  // reads only its own rows. A subquery per listed document adds up its log.
+  const listFrom = (lower: ">=" | ">", upper: boolean) =>
+    db.prepare<[...bounds: string[], number], DocumentInfo>(
+      `SELECT name, COALESCE(length(snapshot), 0) + COALESCE((SELECT sum(length(data)) FROM updates WHERE updates.name = documents.name), 0) AS bytes,
+        updated_at AS updatedAt
+      FROM documents WHERE name ${lower} ?${upper ? " AND name < ?" : ""} ORDER BY name LIMIT ?`,
+    )
+  const listPage = { fromPrefix: listFrom(">=", false), fromPrefixTo: listFrom(">=", true), after: listFrom(">", false), afterTo: listFrom(">", true) }
+  const deleteFrom = ["documents", "updates", "versions", "quarantine"].map((table) => db.prepare<[string]>(`DELETE FROM ${table} WHERE name = ?`))
+  const deleteAll = db.transaction((name: string): boolean => deleteFrom.reduce((changes, statement) => changes + statement.run(name).changes, 0) > 0)
+
   return {
     async load(name) {
       return loadAll(name)
     },
     async append(name, updates) {
-      const head = appendAll(name, updates)
+      const head = appendAll(name, updates, Date.now())
       catchUp()
       return head
     },
     async appendMany(batches) {
-      const heads = appendEach(batches)
+      const heads = appendEach(batches, Date.now())
       catchUp()
       return heads
     },
@@ -171,6 +179,18 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     async quarantine(name, parts) {
       quarantineAll(name, parts.snapshot, parts.seqs)
     },
+    async list({ prefix, after, limit }) {
+      const end = prefixEnd(prefix)
+      const rows = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : -1
+      if (after !== null && compareNames(after, prefix) >= 0) {
+        return end === null ? listPage.after.all(after, rows) : listPage.afterTo.all(after, end, rows)
+      }
+      return end === null ? listPage.fromPrefix.all(prefix, rows) : listPage.fromPrefixTo.all(prefix, end, rows)
+    },
+    async delete(name) {
+      return deleteAll(name)
+    },
+    versions: createVersionStore(db),
     async close() {
       await checkpointer.stop()
       if (!db.open) return

@@ -1,8 +1,15 @@
 import type { DocumentStore } from "@tandem/server"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import * as Y from "yjs"
+import { deleteCases } from "./delete-cases.js"
+import { listCases } from "./list-cases.js"
+import { bytes } from "./suite-context.js"
+import { versionCases } from "./version-cases.js"
 
-/** One adapter's backing storage, opened as often as a test needs ("restarts"). */
+/**
+ * One adapter's backing storage, opened as often as a test needs ("restarts"). Each test makes a
+ * harness of its own, whose storage starts empty.
+ */
 export interface StoreHarness {
   /** Opens a store on the harness's storage. The previous store is closed first by the suite. */
   open(): Promise<DocumentStore>
@@ -10,7 +17,14 @@ export interface StoreHarness {
   cleanup(): Promise<void>
 }
 
-const bytes = (...values: number[]) => new Uint8Array(values)
+/** Options of {@link runDocumentStoreTests}. */
+export interface DocumentStoreTestOptions {
+  /**
+   * The adapter promises version history: a store without `versions` then fails the suite
+   * instead of skipping the version cases. Default `false`.
+   */
+  readonly requireVersions?: boolean
+}
 
 function textUpdates(count: number): { updates: Uint8Array[]; doc: Y.Doc } {
   const doc = new Y.Doc()
@@ -25,10 +39,14 @@ function textUpdates(count: number): { updates: Uint8Array[]; doc: Y.Doc } {
  * The acceptance suite for a DocumentStore adapter. Call it from the adapter's tests:
  *
  * ```ts
- * runDocumentStoreTests("sqlite", async () => ({ open: async () => createSqliteStore({ path }), cleanup }))
+ * runDocumentStoreTests("sqlite", async () => ({ open: async () => createSqliteStore({ path }), cleanup }), { requireVersions: true })
  * ```
+ *
+ * Covers the log (order, heads, copies, compaction, quarantine, durability across a reopen),
+ * `appendMany` when the store has it, `list`, `delete`, and `versions` when the store has it or
+ * `options.requireVersions` says it must.
  */
-export function runDocumentStoreTests(adapter: string, createHarness: () => Promise<StoreHarness>): void {
+export function runDocumentStoreTests(adapter: string, createHarness: () => Promise<StoreHarness>, options: DocumentStoreTestOptions = {}): void {
   describe(`DocumentStore contract: ${adapter}`, () => {
     let harness: StoreHarness
     let store: DocumentStore
@@ -159,5 +177,10 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
       expect(loaded.getText("content").toString()).toBe(doc.getText("content").toString())
       expect(stored.updates).toHaveLength(100)
     })
+
+    const suite = { store: () => store, reopen }
+    listCases(suite)
+    deleteCases(suite)
+    versionCases(suite, options.requireVersions ?? false)
   })
 }
