@@ -1,4 +1,4 @@
-import { AuthError, type Authorizer, type Grant } from "@tandem/server"
+import { AuthError, type Authorizer, type Grant, type Visibility } from "@tandem/server"
 import * as jose from "jose"
 
 /** Options of {@link createJwtAuthorizer}: exactly one of `secret` and `publicKey`. */
@@ -25,6 +25,13 @@ export interface TandemClaims {
 /** Whether `pattern` (a name, or a prefix ending in `*`) covers document `doc`. */
 export function docMatches(pattern: string, doc: string): boolean {
   return pattern.endsWith("*") ? doc.startsWith(pattern.slice(0, -1)) : pattern === doc
+}
+
+/** Whether `pattern` covers some document whose name starts with `prefix`. */
+export function patternMeets(pattern: string, prefix: string): boolean {
+  if (!pattern.endsWith("*")) return pattern.startsWith(prefix)
+  const base = pattern.slice(0, -1)
+  return base.startsWith(prefix) || prefix.startsWith(base)
 }
 
 async function importKey(options: JwtAuthorizerOptions): Promise<{ key: jose.CryptoKey | Uint8Array; algorithms: string[] }> {
@@ -65,20 +72,33 @@ export async function createJwtAuthorizer(options: JwtAuthorizerOptions): Promis
   const { key, algorithms } = await importKey(options)
   const verifyOptions: jose.JWTVerifyOptions = { algorithms, audience: options.audience, issuer: options.issuer, requiredClaims: ["exp"] }
   const verify = (token: string) => jose.jwtVerify<TandemClaims>(token, key, verifyOptions)
+  /** The token's claims, checked; an AuthError when it is missing or no good. */
+  const read = async (token: string | null) => {
+    if (!token) throw new AuthError("unauthenticated", "a token is required")
+    let claims: TandemClaims & jose.JWTPayload
+    try {
+      claims = (await verify(token)).payload
+    } catch (error) {
+      throw new AuthError("unauthenticated", error instanceof Error ? `invalid token: ${error.message}` : "invalid token")
+    }
+    const access = claims.access ?? "read"
+    if (access !== "read" && access !== "write") throw new AuthError("unauthenticated", "invalid token: bad access claim")
+    const docs = Array.isArray(claims.docs) ? claims.docs.filter((d): d is string => typeof d === "string") : []
+    return { userId: typeof claims.sub === "string" ? claims.sub : null, access, docs, expiresAt: claims.exp! * 1000 } as const
+  }
   return {
     async authorize({ doc, token }): Promise<Grant> {
-      if (!token) throw new AuthError("unauthenticated", "a token is required")
-      let claims: TandemClaims & jose.JWTPayload
-      try {
-        claims = (await verify(token)).payload
-      } catch (error) {
-        throw new AuthError("unauthenticated", error instanceof Error ? `invalid token: ${error.message}` : "invalid token")
-      }
-      const access = claims.access ?? "read"
-      if (access !== "read" && access !== "write") throw new AuthError("unauthenticated", "invalid token: bad access claim")
-      const docs = Array.isArray(claims.docs) ? claims.docs.filter((d): d is string => typeof d === "string") : []
+      const { userId, access, docs, expiresAt } = await read(token)
       if (!docs.some((pattern) => docMatches(pattern, doc))) throw new AuthError("forbidden", "the token does not cover this document")
-      return { userId: typeof claims.sub === "string" ? claims.sub : null, access, expiresAt: claims.exp! * 1000 }
+      return { userId, access, expiresAt }
+    },
+    async visibility(token): Promise<Visibility> {
+      const { userId, docs } = await read(token)
+      return {
+        userId,
+        covers: (doc) => docs.some((pattern) => docMatches(pattern, doc)),
+        coversSomeWith: (prefix) => docs.some((pattern) => patternMeets(pattern, prefix)),
+      }
     },
   }
 }

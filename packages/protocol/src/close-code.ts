@@ -22,6 +22,8 @@ export const CloseCode = {
   Unauthorized: 4401,
   /** Authenticated, but not allowed to open this document. */
   Forbidden: 4403,
+  /** The document was deleted (through the documents API). Do not reconnect: it would create it again. */
+  Deleted: 4404,
 } as const
 
 /** One of the values of {@link CloseCode}. */

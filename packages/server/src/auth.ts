@@ -44,12 +44,30 @@ export class AuthError extends Error {
  */
 export interface Authorizer {
   authorize(request: AuthRequest): Promise<Grant>
+  /**
+   * Optional: which documents a token may see, for listing them. Rejects with an AuthError
+   * (`unauthenticated`) for a token that is no good. Without it, a listing asks
+   * {@link Authorizer.authorize} about each document.
+   */
+  visibility?(token: string | null): Promise<Visibility>
+}
+
+/** Which documents a token opens, as a listing needs to know. */
+export interface Visibility {
+  readonly userId: string | null
+  /** Whether the token opens `doc`. */
+  covers(doc: string): boolean
+  /** Whether the token could open some document whose name starts with `prefix`. */
+  coversSomeWith(prefix: string): boolean
 }
 
 /** Lets everyone read and write every document: the server without auth. */
 const anyoneMayWrite: Grant = Object.freeze({ userId: null, access: "write", expiresAt: null })
 
+const everything: Visibility = Object.freeze({ userId: null, covers: () => true, coversSomeWith: () => true })
+
 export const openAuthorizer: Authorizer = {
   // One grant shared by every connection.
   authorize: async () => anyoneMayWrite,
+  visibility: async () => everything,
 }

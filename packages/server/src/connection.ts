@@ -20,6 +20,15 @@ export interface ConnectionHandler {
   failed(connection: Connection, code: number, error: unknown): void
 }
 
+/** The room a connection has joined, as far as the connection and its handler need it. */
+export interface JoinedRoom {
+  readonly name: string
+  /** Handles one message of the connection; throws as {@link ConnectionHandler.receive} does. */
+  receive(connection: Connection, message: Message): void
+  /** Takes the connection out of the room. */
+  leave(connection: Connection): void
+}
+
 /** The per-connection limits a Connection enforces itself. */
 export interface ConnectionLimits {
   readonly maxMessagesPerSecond: number
@@ -35,19 +44,33 @@ export interface ConnectionLimits {
  */
 export class Connection {
   /**
-   * Awareness client ids this connection owns; removed for everyone when it closes. Made on the
-   * first one: most connections own one id, and many idle ones own none.
+   * The room this connection is on, once its document has loaded and it joined; `null` before
+   * and after. Set by the server.
    */
-  awarenessIds: Set<number> | null = null
-  /** Updates (sync step 2 and update messages) received so far; acknowledgements count these. */
-  updatesReceived = 0
-  /** The client asked to be told when its updates are stored (Tandem's ack extension). */
-  acknowledging = false
+  room: JoinedRoom | null = null
   /**
-   * An update of this connection was refused. Acks say "the first n are stored", so none may be
-   * sent past it: the client must not take a refused update for saved.
+   * Whether the connection was sent the document state (sync step 2) and so is relayed every
+   * update applied after it. A connection relayed updates before that would hold them as
+   * pending, missing their dependencies, and Yjs re-merges pending updates on every arrival.
    */
-  ackBlocked = false
+  subscribed = false
+  /** Closes the connection when its grant expires; set by the server. */
+  expiry: NodeJS.Timeout | null = null
+  /**
+   * Yjs client ids this connection owns: no other live connection may set their awareness or
+   * write new content under them. Made on the first one: most connections own one id, and many
+   * idle ones own none.
+   */
+  private clientIds: Set<number> | null = null
+  /** Updates (sync step 2 and update messages) received so far; acknowledgements count these. */
+  private updatesReceived = 0
+  /** The client asked to be told when its updates are stored (Tandem's ack extension). */
+  private acknowledging = false
+  /**
+   * An update of this connection was refused, or waits on dependencies. Acks say "the first n
+   * are stored", so none may be sent past it: the client must not take such an update for saved.
+   */
+  private ackBlocked = false
   private ackCount = -1
   private ackQueued = false
   private queue: Uint8Array[] | null = []
@@ -73,6 +96,51 @@ export class Connection {
   ) {
     this.messageTokens = messageCapacity(limits)
     this.byteTokens = byteCapacity(limits)
+  }
+
+  /** Counts one received update; returns its number, which an ack for it carries. */
+  countUpdate(): number {
+    return ++this.updatesReceived
+  }
+
+  /** The number of updates received so far. */
+  get received(): number {
+    return this.updatesReceived
+  }
+
+  /** Whether the client asked for acknowledgements. */
+  get wantsAcks(): boolean {
+    return this.acknowledging && !this.ackBlocked
+  }
+
+  /** The client asked for acknowledgements: from now on they are sent. */
+  requestAcks(): void {
+    this.acknowledging = true
+  }
+
+  /** No ack may be sent past the current count any more (an update was refused or is pending). */
+  blockAcks(): void {
+    this.ackBlocked = true
+  }
+
+  /** Whether this connection owns Yjs client id `id`. */
+  owns(id: number): boolean {
+    return this.clientIds?.has(id) ?? false
+  }
+
+  /** Takes ownership of `id`; the room keeps its index of owners in step. */
+  claim(id: number): void {
+    ;(this.clientIds ??= new Set()).add(id)
+  }
+
+  /** Gives up `id`. */
+  disown(id: number): void {
+    this.clientIds?.delete(id)
+  }
+
+  /** The client ids this connection owns, for removing them when it leaves. */
+  ownedIds(): number[] {
+    return this.clientIds ? [...this.clientIds] : []
   }
 
   get access(): Access {

@@ -1,7 +1,7 @@
 export { createSyncServer, defaults, type SyncServer, type SyncServerOptions, type Limits, type ServerEvents, type ServerStats } from "./sync-server.js"
-export { Connection, type Socket, type ConnectionHandler, type ConnectionLimits } from "./connection.js"
-export { AuthError, openAuthorizer, type Authorizer, type AuthRequest, type Grant, type AuthErrorCode, type Access } from "./auth.js"
-export { Room, contentKey, type RoomLimits } from "./room.js"
+export { Connection, type Socket, type ConnectionHandler, type ConnectionLimits, type JoinedRoom } from "./connection.js"
+export { AuthError, openAuthorizer, type Authorizer, type AuthRequest, type Grant, type AuthErrorCode, type Access, type Visibility } from "./auth.js"
+export { Room, RoomGoneError, contentKey, type RoomLimits, type RoomOptions, type ServerWrite, type WriteSource, type Applied } from "./room.js"
 export { RoomManager, type RoomManagerOptions } from "./room-manager.js"
 export { UpdateLog, type UpdateLogOptions } from "./update-log.js"
 export { GroupCommit } from "./group-commit.js"
@@ -13,7 +13,37 @@ export {
   type AppendBatch,
   type Quarantine,
   type StorageErrorCode,
+  type ListOptions,
+  type DocumentInfo,
+  type VersionKind,
+  type VersionInfo,
+  type StoredVersion,
+  type NewVersion,
+  type VersionStore,
 } from "./document-store.js"
 export { localBus, type RoomBus } from "./room-bus.js"
 export { Emitter, type Listener } from "./emitter.js"
 export { createConsoleLogger, silentLogger, type Logger, type LogFields } from "./logger.js"
+export { systemClock, type Clock, type ClockTimer } from "./clock.js"
+export { History, type HistoryOptions, type HistoryContext, type VersionRequest } from "./history.js"
+export { versionsToThin, defaultRetention, type RetentionPolicy } from "./retention.js"
+export { textDiff, applyTextEdits, lineDiff, type TextEdit, type LineHunk, type HunkLine } from "./text-diff.js"
+export {
+  DocumentError,
+  textTag,
+  tagMatches,
+  stateText,
+  readTagged,
+  writeText,
+  applyUpdate,
+  readUpdate,
+  nameVersion,
+  listVersions,
+  loadVersion,
+  removeVersion,
+  diffVersions,
+  restoreVersion,
+  type DocumentErrorCode,
+  type TextWritten,
+  type Restored,
+} from "./documents.js"

@@ -24,11 +24,15 @@ export interface RoomManagerOptions {
   readonly onQuarantined: (doc: string, parts: Quarantine) => void
   /** A room was found broken and is being reloaded. */
   readonly onBroken: (doc: string, error: unknown) => void
+  /** A room's document changed, whoever changed it. */
+  readonly onChanged: (room: Room) => void
   readonly limits: RoomLimits
 }
 
 interface Entry {
   readonly room: Promise<Room>
+  /** The room once loaded, to tell it from a later room of the same name. */
+  loaded: Room | null
   /** Connections and readers holding the room; it unloads when this reaches zero. */
   holders: number
   /** Set when the room's document cannot be trusted; new holders wait for it to unload. */
@@ -44,6 +48,8 @@ interface Entry {
  */
 export class RoomManager {
   private readonly entries = new Map<string, Entry>()
+  /** Documents being deleted; acquiring one waits until it is gone. */
+  private readonly deleting = new Map<string, Promise<boolean>>()
   private readonly commits: GroupCommit
 
   constructor(private readonly options: RoomManagerOptions) {
@@ -66,19 +72,27 @@ export class RoomManager {
    * fails; nothing is then held.
    */
   async acquire(name: string): Promise<Room> {
+    const deleting = this.deleting.get(name)
+    if (deleting) {
+      await deleting.catch(() => {})
+      return this.acquire(name)
+    }
     let entry = this.entries.get(name)
     if (entry?.broken) {
       await entry.broken
       return this.acquire(name)
     }
     if (!entry) {
-      entry = { room: this.load(name), holders: 0, broken: null, unloaded: () => {} }
+      entry = { room: this.load(name), loaded: null, holders: 0, broken: null, unloaded: () => {} }
       this.entries.set(name, entry)
       const created = entry
       // A failed load is forgotten at once, so the next request tries again.
-      created.room.catch(() => {
-        if (this.entries.get(name) === created) this.entries.delete(name)
-      })
+      created.room.then(
+        (room) => (created.loaded = room),
+        () => {
+          if (this.entries.get(name) === created) this.entries.delete(name)
+        },
+      )
     }
     entry.holders++
     try {
@@ -90,9 +104,11 @@ export class RoomManager {
   }
 
   /** Gives back a room taken with {@link RoomManager.acquire}. */
-  release(room: Room): void {
-    const entry = this.entries.get(room.name)
-    if (!entry) return
+  release(held: { readonly name: string }): void {
+    const entry = this.entries.get(held.name)
+    // A room deleted while held has no entry any more, or a newer one of the same name.
+    if (!entry || entry.loaded !== held) return
+    const room = entry.loaded
     entry.holders--
     if (entry.holders > 0) return
     void room.log.idle().then(() => {
@@ -103,6 +119,50 @@ export class RoomManager {
       entry.unloaded()
       this.options.onUnloaded(room)
     })
+  }
+
+  /** The room of `name` if it is loaded now, without loading it. */
+  peek(name: string): Room | null {
+    return this.entries.get(name)?.loaded ?? null
+  }
+
+  /**
+   * Deletes a document: new acquires wait, the loaded room (if any) closes every connection with
+   * `closeCode` and stores what it holds, then the store removes the document and the room is
+   * dropped whoever still holds it; their later writes throw {@link RoomGoneError}. Resolves to
+   * whether anything was stored under `name`. Rejects with a StorageError when the store fails;
+   * the room is then dropped all the same and reloads from what storage kept.
+   */
+  delete(name: string, closeCode: number): Promise<boolean> {
+    const previous = this.deleting.get(name)
+    if (previous) return previous
+    const deleting = this.deleteNow(name, closeCode).finally(() => this.deleting.delete(name))
+    this.deleting.set(name, deleting)
+    return deleting
+  }
+
+  private async deleteNow(name: string, closeCode: number): Promise<boolean> {
+    const entry = this.entries.get(name)
+    const room = entry ? await entry.room.catch(() => null) : null
+    if (room) {
+      room.closeAll(closeCode, "document deleted")
+      room.retire()
+      await room.log.idle()
+    }
+    try {
+      return await this.options.store.delete(name)
+    } catch (cause) {
+      throw new StorageError("delete-failed", name, cause)
+    } finally {
+      if (entry && this.entries.get(name) === entry) {
+        this.entries.delete(name)
+        if (room) {
+          room.destroy()
+          this.options.onUnloaded(room)
+        }
+        entry.unloaded()
+      }
+    }
   }
 
   /** Resolves once every loaded room has stored everything it holds. */
@@ -185,16 +245,17 @@ export class RoomManager {
       },
     })
     const storedBytes = (stored?.snapshot?.byteLength ?? 0) + (stored?.updates.reduce((sum, update) => sum + update.data.byteLength, 0) ?? 0)
-    const room: Room = new Room(
+    const room: Room = new Room({
       name,
       doc,
       log,
-      this.options.bus,
-      (error) => this.options.onBusError(name, error),
-      (error) => this.broken(room, error),
-      this.options.limits,
-      storedBytes,
-    )
+      bus: this.options.bus,
+      limits: this.options.limits,
+      bytes: storedBytes,
+      onBusError: (error) => this.options.onBusError(name, error),
+      onBroken: (error) => this.broken(room, error),
+      onChanged: this.options.onChanged,
+    })
     // A document stored as one part (a snapshot with an empty log, say) is that part exactly.
     const parts = [...(stored?.snapshot ? [stored.snapshot] : []), ...(stored?.updates.map((u) => u.data) ?? [])]
     if (intact && parts.length === 1 && !doc.store.pendingStructs && !doc.store.pendingDs) room.primeFullState(parts[0]!)

@@ -14,12 +14,12 @@ import {
 } from "@tandem/protocol"
 import * as awarenessProtocol from "y-protocols/awareness"
 import * as Y from "yjs"
-import type { Connection } from "./connection.js"
+import { Connection } from "./connection.js"
 import type { RoomBus } from "./room-bus.js"
 import type { UpdateLog } from "./update-log.js"
 import { carriesNews } from "./carries-news.js"
 
-/** The limits a Room enforces on what peers send. */
+/** The limits a Room enforces on every change, whoever makes it. */
 export interface RoomLimits {
   readonly maxDocumentBytes: number
   readonly maxAwarenessStateBytes: number
@@ -29,30 +29,77 @@ export interface RoomLimits {
 /** Name of the shared text every Tandem client edits. */
 export const contentKey = "content"
 
+/**
+ * A change made by the server on someone's behalf, not by a connected peer: a write through the
+ * HTTP API, a restore, a gateway for other clients. Passed as the source of
+ * {@link Room.applyUpdate} and {@link Room.editText}; each write gets an object of its own.
+ */
+export interface ServerWrite {
+  readonly kind: "api" | "restore" | "gateway"
+  /** The user it is made for (a token's `sub`), or `null`. */
+  readonly userId: string | null
+}
+
+/** Who a change comes from: a connected peer, or the server on someone's behalf. */
+export type WriteSource = Connection | ServerWrite
+
+/** What became of an update given to {@link Room.applyUpdate}. */
+export type Applied =
+  /** All of it is in the document; what was new is being stored, then relayed. */
+  | "applied"
+  /** Nothing in it was new. */
+  | "known"
+  /** Some of it waits in Yjs on missing dependencies, neither stored nor relayed until they arrive. */
+  | "pending"
+  /** Refused and the sender keeps its connection: news from a read-only connection. */
+  | "refused"
+
+/** What a Room is built from; see {@link RoomManager}. */
+export interface RoomOptions {
+  readonly name: string
+  readonly doc: Y.Doc
+  readonly log: UpdateLog
+  readonly bus: RoomBus
+  readonly limits: RoomLimits
+  /** Estimated size of the document as storage held it at load. */
+  readonly bytes: number
+  readonly onBusError: (error: unknown) => void
+  /** Yjs threw while applying an update: the document in memory can no longer be trusted. */
+  readonly onBroken: (error: unknown) => void
+  /** The document changed, whoever changed it; called after the change is queued for storage. */
+  readonly onChanged: (room: Room) => void
+}
+
 interface AwarenessChange {
   added: number[]
   updated: number[]
   removed: number[]
 }
 
+/** Thrown by a write to a room whose document was deleted or unloaded. */
+export class RoomGoneError extends Error {
+  override readonly name = "RoomGoneError"
+}
+
 /**
- * One loaded document and the connections on it. Applies what peers send, has every change
- * stored by its {@link UpdateLog} before relaying it, and relays awareness.
+ * One loaded document and the connections on it. Every change to the document, whatever its
+ * source, goes through one path here: checked against the limits, stored by the room's
+ * {@link UpdateLog} before anyone sees it, then relayed to every subscribed peer and published
+ * to the other instances. Nothing outside the room touches its `Y.Doc`.
  *
  * Built by the RoomManager once the document is loaded; the manager destroys it on unload.
  */
 export class Room {
+  readonly name: string
+  readonly log: UpdateLog
   readonly awareness: awarenessProtocol.Awareness
   private readonly connections = new Set<Connection>()
-  /**
-   * Connections that were sent the document state (sync step 2) and so receive every update
-   * applied after it. A connection relayed updates before that would hold them as pending,
-   * missing their dependencies, and Yjs re-merges pending updates on every arrival.
-   */
+  /** The connections that are {@link Connection.subscribed}, kept apart so a relay walks only them. */
   private readonly subscribers = new Set<Connection>()
   /**
-   * Which live connection owns each awareness client id: the first to set it. Others may not
-   * set or remove that state, nor write new content under that id.
+   * An index of which live connection owns each client id; each connection keeps its own ids,
+   * and this map only finds the owner of an id. Others may not set or remove that awareness
+   * state, nor write new content under that id.
    */
   private readonly owners = new Map<number, Connection>()
   /**
@@ -61,24 +108,25 @@ export class Room {
    */
   private fullStateFrame: Uint8Array | null = null
   private readonly unsubscribeBus: () => void
+  private readonly doc: Y.Doc
+  private readonly bus: RoomBus
+  private readonly limits: RoomLimits
+  /** Estimated size of the document: what storage held at load plus every update since. */
+  private bytes: number
+  private gone = false
 
-  constructor(
-    readonly name: string,
-    readonly doc: Y.Doc,
-    readonly log: UpdateLog,
-    private readonly bus: RoomBus,
-    private readonly onBusError: (error: unknown) => void,
-    /** Yjs threw while applying an update: the document in memory can no longer be trusted. */
-    private readonly onBroken: (error: unknown) => void,
-    private readonly limits: RoomLimits,
-    /** Estimated size of the document: what storage held at load plus every update since. */
-    private bytes: number,
-  ) {
-    this.awareness = new awarenessProtocol.Awareness(doc)
+  constructor(private readonly options: RoomOptions) {
+    this.name = options.name
+    this.doc = options.doc
+    this.log = options.log
+    this.bus = options.bus
+    this.limits = options.limits
+    this.bytes = options.bytes
+    this.awareness = new awarenessProtocol.Awareness(this.doc)
     // The server has no cursor of its own.
     this.awareness.setLocalState(null)
     this.awareness.on("update", this.onAwarenessUpdate)
-    this.unsubscribeBus = bus.subscribe(name, this.onBusFrame)
+    this.unsubscribeBus = this.bus.subscribe(this.name, this.onBusFrame)
   }
 
   /** The document's text. */
@@ -86,9 +134,30 @@ export class Room {
     return this.doc.getText(contentKey).toString()
   }
 
+  /** The document as one Yjs update; with a state vector, only what that state lacks. */
+  encodeState(stateVector?: Uint8Array): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc, stateVector)
+  }
+
+  /** The number of connections on the room. */
+  get connectionCount(): number {
+    return this.connections.size
+  }
+
+  /** Estimated size of the document in bytes. */
+  get size(): number {
+    return this.bytes
+  }
+
+  /** Resolves once everything applied so far is stored. */
+  stored(): Promise<void> {
+    return new Promise((resolve) => this.log.afterStored(resolve))
+  }
+
   /** Adds a connection and starts the sync handshake with it. */
   join(connection: Connection): void {
     this.connections.add(connection)
+    connection.room = this
     // Ask for what the client has that we lack; it answers with sync step 2.
     connection.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
     if (this.awareness.getStates().size > 0) {
@@ -100,11 +169,14 @@ export class Room {
   leave(connection: Connection): void {
     this.connections.delete(connection)
     this.subscribers.delete(connection)
-    if (connection.awarenessIds && connection.awarenessIds.size > 0) {
-      const ids = [...connection.awarenessIds]
-      for (const id of ids) this.owners.delete(id)
-      awarenessProtocol.removeAwarenessStates(this.awareness, ids, connection)
+    connection.room = null
+    connection.subscribed = false
+    const ids = connection.ownedIds()
+    if (ids.length === 0) return
+    for (const id of ids) {
+      if (this.owners.get(id) === connection) this.owners.delete(id)
     }
+    awarenessProtocol.removeAwarenessStates(this.awareness, ids, connection)
   }
 
   /** Handles one message from `connection`. Throws on input the room cannot apply. */
@@ -117,18 +189,20 @@ export class Room {
         const reply = empty
           ? (this.fullStateFrame ??= encodeSyncStep2(Y.encodeStateAsUpdate(this.doc)))
           : encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector))
+        connection.subscribed = true
         this.subscribers.add(connection)
         this.log.afterStored(() => connection.send(reply))
         return
       }
       case "sync-step-2":
       case "update": {
-        const count = ++connection.updatesReceived
-        if (!this.applyUpdate(connection, message.update, message.summary) || !this.integrated(message.summary)) {
+        const count = connection.countUpdate()
+        const applied = this.applyUpdate(message.update, message.summary, connection)
+        if (applied === "refused" || applied === "pending") {
           // Refused, or waiting in Yjs on missing dependencies and so in no commit yet: neither
           // this update nor any later one on this connection may be reported stored.
-          connection.ackBlocked = true
-        } else if (connection.acknowledging && !connection.ackBlocked) {
+          connection.blockAcks()
+        } else if (connection.wantsAcks) {
           // Acknowledged once everything it holds is stored: its own content, or the same
           // content another connection sent that may still be waiting for its commit. Stock
           // clients never ask, and cost nothing here.
@@ -137,9 +211,9 @@ export class Room {
         return
       }
       case "ack-request": {
-        connection.acknowledging = true
+        connection.requestAcks()
         // Answered even with nothing to acknowledge: ack(0) tells the client we confirm saves.
-        const count = connection.updatesReceived
+        const count = connection.received
         this.log.afterStored(() => connection.acknowledge(count))
         return
       }
@@ -161,63 +235,45 @@ export class Room {
   }
 
   /**
-   * Gives the room the document's full state as storage held it (one stored part, the document
-   * exactly), so the first joins are answered without encoding the document again.
+   * The one write path for a Yjs update, from a peer or from the server on someone's behalf
+   * (validated first with `validateUpdate`, which gives `summary`). Checks access, client-id
+   * ownership and the limits; applies it; whatever is new is stored, then relayed to every
+   * subscribed peer but its sender and published to the other instances.
+   *
+   * @throws {ProtocolError} for an update that must close its sender's connection (or that the
+   *   HTTP API answers with an error status): `too-big` past the document size, `policy` for
+   *   another connection's client id or too much waiting on dependencies, `malformed` when Yjs
+   *   could not apply it.
+   * @throws {RoomGoneError} when the room was deleted or unloaded.
    */
-  primeFullState(update: Uint8Array): void {
-    this.fullStateFrame = encodeSyncStep2(update)
-  }
-
-  /** Whether everything an update carries is now in the document, none of it waiting on dependencies. */
-  private integrated(summary: UpdateSummary): boolean {
-    for (const [client, range] of summary.clocks) {
-      if (Y.getState(this.doc.store, client) < range.to) return false
-    }
-    return summary.deletes.every(({ client, clock, length }) => Y.getState(this.doc.store, client) >= clock + length)
-  }
-
-  /** The compacted snapshot replaced the log: the size estimate starts again from it. */
-  compacted(snapshotBytes: number): void {
-    this.bytes = snapshotBytes
-  }
-
-  /**
-   * Applies an update from `connection`; false when it was refused and the connection stays
-   * open (news from a read-only connection). Throws a ProtocolError for updates that close it.
-   */
-  private applyUpdate(connection: Connection, update: Uint8Array, summary: UpdateSummary): boolean {
-    if (connection.access === "read") {
-      // A read-only client's handshake sends what it has; only news is refused. The connection
-      // stays open for reading.
-      if (!carriesNews(this.doc, summary)) return true
-      connection.send(encodePermissionDenied("read-only access"))
-      return false
-    }
-    for (const [client, range] of summary.clocks) {
-      const owner = this.owners.get(client)
-      // Writing new content under a client id another live connection owns would make that
-      // user's own next edits collide and be dropped: the attack that silences a user.
-      if (owner && owner !== connection && range.to > Y.getState(this.doc.store, client)) {
-        throw new ProtocolError("policy", "update claims another connection's client id")
+  applyUpdate(update: Uint8Array, summary: UpdateSummary, source: WriteSource): Applied {
+    this.assertLive()
+    /** Client ids the connection writes new content under that nobody owns yet. */
+    let unowned: number[] | null = null
+    if (isConnection(source)) {
+      if (source.access === "read") {
+        // A read-only client's handshake sends what it has; only news is refused. The connection
+        // stays open for reading.
+        if (!carriesNews(this.doc, summary)) return "known"
+        source.send(encodePermissionDenied("read-only access"))
+        return "refused"
+      }
+      for (const [client, range] of summary.clocks) {
+        if (range.to <= Y.getState(this.doc.store, client)) continue
+        const owner = this.owners.get(client)
+        // Writing new content under a client id another live connection owns would make that
+        // user's own next edits collide and be dropped: the attack that silences a user.
+        if (owner && owner !== source) throw new ProtocolError("policy", "update claims another connection's client id")
+        if (!owner) (unowned ??= []).push(client)
       }
     }
-    if (this.bytes + update.byteLength > this.limits.maxDocumentBytes) {
-      throw new ProtocolError("too-big", "document size limit reached")
-    }
+    this.checkSize(update.byteLength)
+    const before = this.bytes
     const mark = this.log.mark()
     try {
-      this.apply(update, summary, connection)
+      this.apply(update, summary, source)
     } catch (error) {
-      // The decoder refuses every update we know to make Yjs throw; should one still get
-      // through, Yjs may have applied a part of it. That part is neither stored nor relayed, and
-      // the room is reloaded from storage.
-      this.log.discardSince(mark)
-      this.log.stopCompacting()
-      this.onBroken(error)
-      // Everyone else reconnects to the reloaded document; the sender is closed with 1007.
-      for (const other of [...this.connections]) {
-        if (other !== connection) other.close(CloseCode.Internal, "document reloading")
-      }
+      this.breakDown(mark, source, error)
       throw new ProtocolError("malformed", "update could not be applied", { cause: error })
     }
     const { pendingStructs, pendingDs } = this.doc.store
@@ -229,7 +285,113 @@ export class Room {
       this.doc.store.pendingDs = null
       throw new ProtocolError("policy", "too many updates waiting on missing dependencies")
     }
-    return true
+    if (!this.integrated(summary)) return "pending"
+    if (this.bytes === before) return "known"
+    // A live connection that wrote new content under a client id owns that id from now on,
+    // whether or not it ever set awareness: a stock client whose awareness state is still the
+    // default would otherwise be open to impersonation.
+    if (unowned && isConnection(source)) {
+      for (const client of unowned) {
+        if (this.owners.has(client)) continue
+        this.owners.set(client, source)
+        source.claim(client)
+      }
+    }
+    return "applied"
+  }
+
+  /**
+   * The one write path for a change the server makes itself: runs `edit` on the document's text
+   * in one Yjs transaction, then stores, relays and publishes the update it made, as
+   * {@link Room.applyUpdate} does. `estimatedBytes` (what the change may add, e.g. the length of
+   * inserted text in UTF-8) is checked against the document size limit before anything changes.
+   *
+   * @throws {ProtocolError} `too-big` when the change could pass the document size limit.
+   * @throws {RoomGoneError} when the room was deleted or unloaded.
+   */
+  editText(source: ServerWrite, estimatedBytes: number, edit: (text: Y.Text) => void): void {
+    this.assertLive()
+    this.checkSize(estimatedBytes)
+    const mark = this.log.mark()
+    this.doc.on("update", this.accepted)
+    try {
+      this.doc.transact(() => edit(this.doc.getText(contentKey)), source)
+    } catch (error) {
+      this.breakDown(mark, source, error)
+      throw error
+    } finally {
+      this.doc.off("update", this.accepted)
+    }
+  }
+
+  /**
+   * Gives the room the document's full state as storage held it (one stored part, the document
+   * exactly), so the first joins are answered without encoding the document again.
+   */
+  primeFullState(update: Uint8Array): void {
+    this.fullStateFrame = encodeSyncStep2(update)
+  }
+
+  /** The compacted snapshot replaced the log: the size estimate starts again from it. */
+  compacted(snapshotBytes: number): void {
+    this.bytes = snapshotBytes
+  }
+
+  /** Closes every connection with `code`. */
+  closeAll(code: number, reason: string): void {
+    for (const connection of [...this.connections]) connection.close(code, reason)
+  }
+
+  /** Refuses every later write: the document is being deleted. */
+  retire(): void {
+    this.gone = true
+  }
+
+  /** Whether the room still takes writes: not deleted, not unloaded. */
+  get live(): boolean {
+    return !this.gone
+  }
+
+  /** Releases the document, awareness and bus subscription. Called by the RoomManager. */
+  destroy(): void {
+    this.gone = true
+    this.unsubscribeBus()
+    this.awareness.off("update", this.onAwarenessUpdate)
+    this.awareness.destroy()
+    this.doc.destroy()
+  }
+
+  private assertLive(): void {
+    if (this.gone) throw new RoomGoneError(`document "${this.name}" was deleted or unloaded`)
+  }
+
+  private checkSize(bytes: number): void {
+    if (this.bytes + bytes > this.limits.maxDocumentBytes) {
+      throw new ProtocolError("too-big", "document size limit reached")
+    }
+  }
+
+  /**
+   * Yjs threw while applying a change. The decoder refuses every update we know to make Yjs
+   * throw; should one still get through, Yjs may have applied a part of it. That part is neither
+   * stored nor relayed, and the room is reloaded from storage: everyone but the sender (whose
+   * connection closes with 1007) reconnects to the reloaded document.
+   */
+  private breakDown(mark: number, source: WriteSource, error: unknown): void {
+    this.log.discardSince(mark)
+    this.log.stopCompacting()
+    this.options.onBroken(error)
+    for (const other of [...this.connections]) {
+      if (other !== source) other.close(CloseCode.Internal, "document reloading")
+    }
+  }
+
+  /** Whether everything an update carries is now in the document, none of it waiting on dependencies. */
+  private integrated(summary: UpdateSummary): boolean {
+    for (const [client, range] of summary.clocks) {
+      if (Y.getState(this.doc.store, client) < range.to) return false
+    }
+    return summary.deletes.every(({ client, clock, length }) => Y.getState(this.doc.store, client) >= clock + length)
   }
 
   private applyAwareness(connection: Connection, entries: readonly AwarenessEntry[], update: Uint8Array): void {
@@ -244,19 +406,6 @@ export class Room {
     if (accepted.length === 0) return
     const filtered = accepted.length === entries.length ? update : encodeAwarenessEntries(accepted)
     awarenessProtocol.applyAwarenessUpdate(this.awareness, filtered, connection)
-  }
-
-  /** Closes every connection with `code`. */
-  closeAll(code: number, reason: string): void {
-    for (const connection of [...this.connections]) connection.close(code, reason)
-  }
-
-  /** Releases the document, awareness and bus subscription. Called by the RoomManager. */
-  destroy(): void {
-    this.unsubscribeBus()
-    this.awareness.off("update", this.onAwarenessUpdate)
-    this.awareness.destroy()
-    this.doc.destroy()
   }
 
   /**
@@ -290,7 +439,7 @@ export class Room {
     return true
   }
 
-  /** An update changed the document: it is stored, then relayed. */
+  /** An update changed the document: it is stored, then relayed to peers and published. */
   private readonly accepted = (update: Uint8Array, origin: unknown): void => {
     this.bytes += update.byteLength
     this.fullStateFrame = null
@@ -305,22 +454,22 @@ export class Room {
       }
       if (origin !== this.bus) this.bus.publish(this.name, frame)
     })
+    this.options.onChanged(this)
   }
 
   private readonly onAwarenessUpdate = (change: AwarenessChange, origin: unknown): void => {
     const changed = [...change.added, ...change.updated, ...change.removed]
-    if (origin !== null && typeof origin === "object" && this.connections.has(origin as Connection)) {
-      const owner = origin as Connection
+    if (isConnection(origin) && this.connections.has(origin)) {
       for (const id of [...change.added, ...change.updated]) {
         if (!this.owners.has(id)) {
-          this.owners.set(id, owner)
-          ;(owner.awarenessIds ??= new Set()).add(id)
+          this.owners.set(id, origin)
+          origin.claim(id)
         }
       }
       for (const id of change.removed) {
-        if (this.owners.get(id) === owner) {
+        if (this.owners.get(id) === origin) {
           this.owners.delete(id)
-          owner.awarenessIds?.delete(id)
+          origin.disown(id)
         }
       }
     }
@@ -340,11 +489,16 @@ export class Room {
         else if (message.type === "awareness") awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, this.bus)
       }
     } catch (error) {
-      this.onBusError(error)
+      this.options.onBusError(error)
     }
   }
 
   private encodeAwarenessOf(clients: number[]): Uint8Array {
     return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients))
   }
+}
+
+/** Whether a write's source (or a Yjs origin) is a connected peer rather than the server. */
+function isConnection(source: unknown): source is Connection {
+  return source instanceof Connection
 }

@@ -1,8 +1,11 @@
 import { CloseCode, type Message } from "@tandem/protocol"
 import { openAuthorizer, type Authorizer, type Grant } from "./auth.js"
+import { systemClock, type Clock } from "./clock.js"
 import { Connection, type ConnectionHandler, type Socket } from "./connection.js"
-import type { DocumentStore, Quarantine, StorageError } from "./document-store.js"
+import type { DocumentStore, Quarantine, StorageError, VersionInfo } from "./document-store.js"
 import { Emitter } from "./emitter.js"
+import { History, type HistoryOptions } from "./history.js"
+import { defaultRetention, type RetentionPolicy } from "./retention.js"
 import { createConsoleLogger, type Logger } from "./logger.js"
 import { localBus, type RoomBus } from "./room-bus.js"
 import { RoomManager } from "./room-manager.js"
@@ -59,6 +62,13 @@ export interface SyncServerOptions {
     /** Longest delay between retries. Default 5 s. */
     readonly maxDelayMs?: number
   }
+  /**
+   * Automatic versions and their retention, when the store keeps versions; `false` takes none
+   * automatically (versions can still be named through the API).
+   */
+  readonly history?: false | { readonly idleMs?: number; readonly maxIntervalMs?: number; readonly retention?: Partial<RetentionPolicy> }
+  /** Time as the server reads it, for versions and their schedule. Default: the system clock. */
+  readonly clock?: Clock
 }
 
 /** Defaults of every option, in one place. */
@@ -77,6 +87,7 @@ export const defaults = {
   } satisfies Limits,
   compaction: { afterUpdates: 1000, afterBytes: 1 << 20 },
   storageRetry: { initialDelayMs: 100, maxDelayMs: 5000 },
+  history: { idleMs: 2 * 60_000, maxIntervalMs: 10 * 60_000, retention: defaultRetention },
 } as const
 
 /** Events of a {@link SyncServer}, by name. */
@@ -89,6 +100,8 @@ export interface ServerEvents {
   "save-failed": { readonly doc: string; readonly error: StorageError; readonly attempt: number }
   compacted: { readonly doc: string; readonly head: number; readonly bytes: number }
   quarantined: { readonly doc: string; readonly parts: Quarantine }
+  "version-created": { readonly doc: string; readonly version: VersionInfo }
+  "document-deleted": { readonly doc: string }
 }
 
 /** Counts since the server started, for monitoring. */
@@ -110,6 +123,10 @@ export interface SyncServer {
   readonly limits: Limits
   readonly logger: Logger
   readonly authorizer: Authorizer
+  readonly store: DocumentStore
+  readonly clock: Clock
+  /** Version history, or `null` when the store keeps no versions. */
+  readonly history: History | null
   /**
    * Opens a connection on document `doc` (a valid name; the transport checks it) over `socket`,
    * with what the authorizer granted. The transport passes it every binary frame and tells it
@@ -121,6 +138,18 @@ export interface SyncServer {
    * nothing was ever stored under that name. Rejects with a StorageError when loading fails.
    */
   readText(doc: string): Promise<string | null>
+  /**
+   * Runs `fn` on the room of `doc` (loading it if needed) once everything in it is stored, and
+   * gives the room back when what `fn` returns has settled. Every change the server makes to a
+   * document goes through the room's write path from here. Rejects with a StorageError when
+   * loading fails, and with whatever `fn` throws.
+   */
+  withRoom<T>(doc: string, fn: (room: Room) => T | Promise<T>): Promise<T>
+  /**
+   * Deletes a document and its history: its connections are closed with 4404 and the name loads
+   * empty again. Resolves to whether anything was stored under it.
+   */
+  deleteDocument(doc: string): Promise<boolean>
   /** Counts since start: storage failures, quarantined parts, rooms and connections. */
   stats(): ServerStats
   /**
@@ -149,11 +178,10 @@ class Server implements SyncServer, ConnectionHandler {
   readonly rooms: RoomManager
   readonly logger: Logger
   readonly authorizer: Authorizer
+  readonly store: DocumentStore
+  readonly clock: Clock
+  readonly history: History | null
   private readonly connections = new Set<Connection>()
-  /** The room of each connection whose document has loaded. */
-  private readonly roomOf = new Map<Connection, Room>()
-  /** Timers that close connections whose grant expires. */
-  private readonly expiries = new Map<Connection, NodeJS.Timeout>()
   private readonly counters = { saveFailures: 0, loadFailures: 0, quarantined: 0 }
   private nextConnectionId = 1
   private closing: Promise<void> | null = null
@@ -167,6 +195,9 @@ class Server implements SyncServer, ConnectionHandler {
     this.events = new Emitter((error, event) => logger.error("event listener failed", { event: String(event), error }))
     const compaction = { ...defaults.compaction, ...options.compaction }
     const retry = { ...defaults.storageRetry, ...options.storageRetry }
+    this.store = options.store
+    this.clock = options.clock ?? systemClock
+    this.history = options.store.versions ? this.createHistory(options.store.versions, options.history ?? {}) : null
     this.rooms = new RoomManager({
       store: options.store,
       bus: options.bus ?? localBus,
@@ -189,8 +220,30 @@ class Server implements SyncServer, ConnectionHandler {
         this.events.emit("quarantined", { doc, parts })
       },
       onBroken: (doc, error) => logger.error("an update broke the document in memory; reloading it from storage", { doc, error }),
+      onChanged: (room) => this.history?.changed(room),
       limits,
     })
+  }
+
+  private createHistory(versions: NonNullable<DocumentStore["versions"]>, options: NonNullable<SyncServerOptions["history"]>): History {
+    const schedule: HistoryOptions = {
+      automatic: options !== false,
+      idleMs: (options && options.idleMs) || defaults.history.idleMs,
+      maxIntervalMs: (options && options.maxIntervalMs) || defaults.history.maxIntervalMs,
+      retention: { ...defaults.history.retention, ...(options ? options.retention : {}) },
+    }
+    const history = new History({
+      versions,
+      clock: this.clock,
+      options: schedule,
+      withRoom: (doc, fn) => this.withRoom(doc, fn),
+      onCreated: (doc, version) => this.events.emit("version-created", { doc, version }),
+      onError: (error) => {
+        this.counters.saveFailures++
+        this.logger.error("could not store a version", { doc: error.doc, code: error.code, error })
+      },
+    })
+    return history
   }
 
   connect(socket: Socket, doc: string, grant: Grant = { userId: null, access: "write", expiresAt: null }): Connection {
@@ -205,7 +258,7 @@ class Server implements SyncServer, ConnectionHandler {
       const expire = () => {
         const left = grant.expiresAt! - Date.now()
         // setTimeout fires at once for delays past 2^31 ms; wait in steps instead.
-        if (left > 0) this.expiries.set(connection, setTimeout(expire, Math.min(left, 2 ** 30)))
+        if (left > 0) connection.expiry = setTimeout(expire, Math.min(left, 2 ** 30))
         else connection.close(CloseCode.Unauthorized, "token expired")
       }
       expire()
@@ -219,7 +272,6 @@ class Server implements SyncServer, ConnectionHandler {
           this.rooms.release(loaded)
           return
         }
-        this.roomOf.set(connection, loaded)
         loaded.join(connection)
         connection.ready()
       },
@@ -233,19 +285,17 @@ class Server implements SyncServer, ConnectionHandler {
   }
 
   receive(connection: Connection, message: Message): void {
-    this.roomOf.get(connection)?.receive(connection, message)
+    connection.room?.receive(connection, message)
   }
 
   closed(connection: Connection): void {
-    const expiry = this.expiries.get(connection)
-    if (expiry) {
-      clearTimeout(expiry)
-      this.expiries.delete(connection)
+    if (connection.expiry) {
+      clearTimeout(connection.expiry)
+      connection.expiry = null
     }
     this.connections.delete(connection)
-    const room = this.roomOf.get(connection)
+    const room = connection.room
     if (room) {
-      this.roomOf.delete(connection)
       room.leave(connection)
       this.rooms.release(room)
     }
@@ -262,14 +312,33 @@ class Server implements SyncServer, ConnectionHandler {
     return { ...this.counters, rooms: this.rooms.size, connections: this.connections.size }
   }
 
-  async readText(doc: string): Promise<string | null> {
+  readText(doc: string): Promise<string | null> {
+    return this.withRoom(doc, (room) => (room.log.stored ? room.text() : null))
+  }
+
+  async withRoom<T>(doc: string, fn: (room: Room) => T | Promise<T>): Promise<T> {
     const room = await this.rooms.acquire(doc)
     try {
-      await new Promise<void>((resolve) => room.log.afterStored(resolve))
-      return room.log.stored ? room.text() : null
+      await room.stored()
+      return await fn(room)
     } finally {
       this.rooms.release(room)
     }
+  }
+
+  async deleteDocument(doc: string): Promise<boolean> {
+    this.history?.forget(doc)
+    const existed = await this.rooms.delete(doc, CloseCode.Deleted)
+    // A version that was being saved as the deletion began may have landed after it.
+    const versions = this.store.versions
+    if (this.history && versions) {
+      await this.history.idle()
+      this.history.forget(doc)
+      const late = await versions.list(doc, { before: null, limit: 1000 })
+      if (late.length > 0) await versions.remove(doc, late.map((version) => version.id))
+    }
+    if (existed) this.events.emit("document-deleted", { doc })
+    return existed
   }
 
   close(): Promise<void> {
@@ -279,6 +348,8 @@ class Server implements SyncServer, ConnectionHandler {
 
   private async shutdown(): Promise<void> {
     for (const connection of [...this.connections]) connection.close(CloseCode.GoingAway, "server shutting down")
+    // Edits not yet in a version get one now rather than at a time the server will not see.
+    await this.history?.flush()
     await this.rooms.idle()
   }
 }

@@ -126,6 +126,9 @@ export class UpdateLog {
       const due = this.logLength >= this.options.compactAfterUpdates * this.spread || this.logBytes >= this.options.compactAfterBytes * this.spread
       if (this.compacting && due) {
         await this.compact()
+        // Asked for while the compaction ran, with nothing new to store: everything they wait
+        // for is stored. Left in place they would wait for the next write, which may never come.
+        for (const fn of this.inFlight.splice(0)) fn()
       }
     }
     this.writing = false

@@ -5,7 +5,7 @@ import WebSocket from "ws"
 import { WebsocketProvider } from "y-websocket"
 import * as Y from "yjs"
 import { createMemoryStore } from "@tandem/storage-memory"
-import { createSyncServer, silentLogger, type DocumentStore, type SyncServer, type SyncServerOptions } from "../src/index.js"
+import { createSyncServer, silentLogger, type Clock, type DocumentStore, type SyncServer, type SyncServerOptions } from "../src/index.js"
 import { createNodeServer, type NodeServer } from "../src/node/index.js"
 
 // Every stock provider adds a process "exit" listener; many per test are expected here.
@@ -187,6 +187,9 @@ export function storeWith(inner: DocumentStore, overrides: Partial<DocumentStore
     append: (name, updates) => inner.append(name, updates),
     compact: (name, snapshot, upTo) => inner.compact(name, snapshot, upTo),
     quarantine: (name, parts) => inner.quarantine(name, parts),
+    list: (options) => inner.list(options),
+    delete: (name) => inner.delete(name),
+    ...(inner.versions ? { versions: inner.versions } : {}),
     close: () => inner.close(),
     ...overrides,
   }
@@ -243,4 +246,60 @@ export async function namedPair(server: Pick<TestServer, "wsUrl">, doc: string, 
   named.awareness.setLocalStateField("user", { name, color: "#e11" })
   await untilSeenName(other, named.doc.clientID, name)
   return [named, other]
+}
+
+/** A clock that moves only when told: timers fire, in order, as {@link ManualClock.advance} passes them. */
+export interface ManualClock extends Clock {
+  /** Moves time on by `ms`, firing every timer that falls due on the way, in order. */
+  advance(ms: number): void
+  /** Timers waiting. */
+  readonly pending: number
+}
+
+export function createManualClock(start = Date.UTC(2026, 10, 30, 12)): ManualClock {
+  let now = start
+  let nextId = 1
+  const timers = new Map<number, { at: number; fn: () => void }>()
+  return {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = nextId++
+      timers.set(id, { at: now + Math.max(0, ms), fn })
+      return id
+    },
+    clearTimeout(timer) {
+      timers.delete(timer as number)
+    },
+    advance(ms) {
+      const end = now + ms
+      for (;;) {
+        let due: [number, { at: number; fn: () => void }] | null = null
+        for (const entry of timers) if (entry[1].at <= end && (!due || entry[1].at < due[1].at)) due = entry
+        if (!due) break
+        timers.delete(due[0])
+        now = due[1].at
+        due[1].fn()
+      }
+      now = end
+    },
+    get pending() {
+      return timers.size
+    },
+  }
+}
+
+/** Sends a request to the server and returns status, headers and body (text, or JSON when it is JSON). */
+export async function call<T = Record<string, unknown>>(
+  server: Pick<TestServer, "httpUrl">,
+  method: string,
+  path: string,
+  options: { body?: string | Uint8Array; headers?: Record<string, string>; token?: string } = {},
+): Promise<{ status: number; headers: Headers; text: string; json: T; bytes: Uint8Array }> {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token) headers.authorization = `Bearer ${options.token}`
+  const response = await fetch(`${server.httpUrl}${path}`, { method, headers, body: options.body as RequestInit["body"] })
+  const bytes = new Uint8Array(await response.arrayBuffer())
+  const text = Buffer.from(bytes).toString("utf8")
+  const json = ((response.headers.get("content-type") ?? "").includes("json") ? JSON.parse(text) : undefined) as T
+  return { status: response.status, headers: response.headers, text, json, bytes }
 }

@@ -131,7 +131,7 @@ describe("persistence", () => {
     const refs: Array<WeakRef<Y.Doc>> = []
     server.sync.events.on("room-loaded", ({ doc }) => {
       void server.sync.rooms.acquire(doc).then((room) => {
-        refs.push(new WeakRef(room.doc))
+        refs.push(new WeakRef(room.awareness.doc))
         server.sync.rooms.release(room)
       })
     })

@@ -5,7 +5,8 @@ import type { SyncServer } from "../sync-server.js"
 import { createDocsApi } from "./docs-api.js"
 import { WebSocketTransport } from "./websocket.js"
 
-export { createDocsApi, rawPath, requestToken } from "./docs-api.js"
+export { createDocsApi } from "./docs-api.js"
+export { rawPath, requestToken, ApiError, sendError } from "./http.js"
 export { WebSocketTransport, type WebSocketTransportOptions } from "./websocket.js"
 
 /** Options of {@link createNodeServer}. */
@@ -33,7 +34,7 @@ export interface NodeServer {
 
 /**
  * Serves a SyncServer on Node's HTTP server: WebSocket sync at `/sync/<doc>`, `GET /healthz`,
- * `GET /api/docs/<doc>/text`, then `routes`.
+ * the documents API under `/api/docs` (see `createDocsApi`), then `routes`.
  */
 export function createNodeServer(options: NodeServerOptions): NodeServer {
   const { sync } = options

@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from "ws"
 import { AuthError, type Grant } from "../auth.js"
 import type { Connection, Socket } from "../connection.js"
 import type { SyncServer } from "../sync-server.js"
-import { rawPath, requestToken } from "./docs-api.js"
+import { rawPath, requestToken } from "./http.js"
 import { wireFrame } from "./wire-frame.js"
 
 const syncPrefix = "/sync/"
