@@ -3,6 +3,7 @@ import { defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language"
 import type { Extension } from "@codemirror/state"
 import { createEditor, type EditorHandle, type EditorStatus } from "@tandem/editor"
 import { h } from "./dom.js"
+import { createHistoryPanel } from "./history-panel.js"
 import { loadUser, rememberDoc, saveUser } from "./local-state.js"
 
 /** Markdown highlighting for `.md` documents; plain text otherwise. */
@@ -33,6 +34,7 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
   const nameInput = h("input", { value: user.name, "aria-label": "Your name", maxlength: "64", "data-testid": "your-name" })
   const share = h("button", { "data-testid": "share" }, "Copy link")
   const editorParent = h("div", { class: "editor", "data-testid": "editor" })
+  const history = createHistoryPanel({ doc })
 
   root.replaceChildren(
     h(
@@ -49,8 +51,9 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
         people,
         h("label", { class: "you" }, "You: ", nameInput),
         share,
+        history.toggle,
       ),
-      editorParent,
+      h("div", { class: "workspace" }, editorParent, history.element),
     ),
   )
 
