@@ -1,0 +1,42 @@
+// Types of services.mjs, for the TypeScript tests that start these services.
+
+/** Thrown when a service cannot be started; `code` says which step failed. */
+export declare class ServiceError extends Error {
+  readonly code: "not-installed" | "install-failed" | "command-failed" | "start-failed"
+}
+
+/** A running throwaway PostgreSQL cluster; see {@link startPostgres}. */
+export interface PostgresService {
+  /** `postgres://postgres@127.0.0.1:PORT/tandem`: the `tandem` database as the superuser, trusted. */
+  readonly url: string
+  readonly port: number
+  /** The cluster's data directory. */
+  readonly dataDir: string
+  /**
+   * Runs `pg_ctl -D dataDir ...args` as the cluster's owner and resolves with its output (`-l`
+   * with the cluster's log file is added to `start` and `restart`); rejects on a non-zero exit.
+   */
+  pgCtl(args: readonly string[]): Promise<string>
+  /** Stops the cluster and removes its folder; calling it again returns the same promise. */
+  stop(): Promise<void>
+}
+
+/** A running throwaway Redis server; see {@link startRedis}. */
+export interface RedisService {
+  /** `redis://127.0.0.1:PORT` */
+  readonly url: string
+  readonly port: number
+  /** Stops the server and starts an empty one on the same port. */
+  restart(): Promise<void>
+  /** Stops the server and removes its folder; calling it again returns the same promise. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a throwaway PostgreSQL cluster (Debian's newest installed version, installed with
+ * apt-get when missing and running as root) on a free loopback port, with a database `tandem`.
+ */
+export declare function startPostgres(): Promise<PostgresService>
+
+/** Starts a throwaway redis-server (installed with apt-get when missing) on a free loopback port. */
+export declare function startRedis(): Promise<RedisService>
