@@ -24,6 +24,10 @@ export interface AppConfig {
   readonly compactAfterUpdates: number
   /** How long a shutdown waits for storage to take the last writes. */
   readonly shutdownTimeoutMs: number
+  /** PostgreSQL instead of SQLite, when set. */
+  readonly databaseUrl: string | null
+  /** The Redis bus that lets several instances serve the same documents, when set. */
+  readonly redisUrl: string | null
 }
 
 /** A setting that cannot be used; the app prints it and exits with status 2. */
@@ -78,7 +82,8 @@ function readAuth(env: NodeJS.ProcessEnv, cwd: string): AuthConfig {
  * Reads the configuration from environment variables (see the README's table): `PORT`, `HOST`,
  * `TANDEM_DATA_DIR`, `TANDEM_SQLITE_SYNC`, `TANDEM_WEB_DIR`, `TANDEM_AUTH_SECRET`,
  * `TANDEM_AUTH_PUBLIC_KEY`, `TANDEM_AUTH_AUDIENCE`, `TANDEM_AUTH_ISSUER`,
- * `TANDEM_ALLOWED_ORIGINS` and one `TANDEM_MAX_…` variable per limit.
+ * `TANDEM_ALLOWED_ORIGINS`, `TANDEM_DATABASE_URL`, `TANDEM_REDIS_URL` and one `TANDEM_MAX_…`
+ * variable per limit.
  *
  * @throws {ConfigError} for a value that cannot be used.
  */
@@ -89,6 +94,10 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
   if (sqliteSync !== "normal" && sqliteSync !== "full") {
     throw new ConfigError(`TANDEM_SQLITE_SYNC must be "normal" or "full", not "${sqliteSync}"`)
   }
+  const databaseUrl = env.TANDEM_DATABASE_URL || null
+  const redisUrl = env.TANDEM_REDIS_URL || null
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError("TANDEM_DATABASE_URL must be a postgres:// URL")
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError("TANDEM_REDIS_URL must be a redis:// or rediss:// URL")
   const origins = (env.TANDEM_ALLOWED_ORIGINS ?? "")
     .split(",")
     .map((origin) => origin.trim())
@@ -104,5 +113,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     limits: readLimits(env),
     compactAfterUpdates: positive(env, "TANDEM_COMPACT_AFTER_UPDATES", defaults.compaction.afterUpdates),
     shutdownTimeoutMs: positive(env, "TANDEM_SHUTDOWN_TIMEOUT_MS", 30_000),
+    databaseUrl,
+    redisUrl,
   }
 }

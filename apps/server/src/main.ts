@@ -1,17 +1,29 @@
 #!/usr/bin/env node
 import { join } from "node:path"
 import { createJwtAuthorizer } from "@tandem/auth-jwt"
-import { createConsoleLogger, createSyncServer, openAuthorizer } from "@tandem/server"
+import { createRedisBus } from "@tandem/bus-redis"
+import { createConsoleLogger, createSyncServer, openAuthorizer, type DocumentStore, type RoomBus } from "@tandem/server"
 import { createNodeServer } from "@tandem/server/node"
+import { createPostgresStore } from "@tandem/storage-postgres"
 import { createSqliteStore } from "@tandem/storage-sqlite"
 import { ConfigError, readConfig } from "./config.js"
 import { webAppRoutes } from "./web.js"
 
 async function main(): Promise<void> {
   const config = readConfig(process.env, process.cwd())
+  if (config.redisUrl && !config.databaseUrl) {
+    // Several instances on SQLite files of their own would each keep a different document.
+    console.error("tandem: TANDEM_REDIS_URL needs TANDEM_DATABASE_URL: instances sharing a bus must share a PostgreSQL store")
+    process.exit(1)
+  }
   const logger = createConsoleLogger()
   const dbPath = join(config.dataDir, "tandem.db")
-  const store = createSqliteStore({ path: dbPath, synchronous: config.sqliteSync })
+  const store: DocumentStore = config.databaseUrl
+    ? await createPostgresStore({ url: config.databaseUrl, onConnectionError: (error) => logger.warn("PostgreSQL connection error", { error }) })
+    : createSqliteStore({ path: dbPath, synchronous: config.sqliteSync })
+  const bus: RoomBus | undefined = config.redisUrl
+    ? createRedisBus({ url: config.redisUrl, onError: (error) => logger.warn("Redis connection error", { error }) })
+    : undefined
   const authorizer =
     config.auth.kind === "jwt"
       ? await createJwtAuthorizer(config.auth).catch((error: unknown) => {
@@ -23,6 +35,7 @@ async function main(): Promise<void> {
   }
   const sync = createSyncServer({
     store,
+    ...(bus ? { bus } : {}),
     logger,
     authorizer,
     limits: config.limits,
@@ -34,7 +47,8 @@ async function main(): Promise<void> {
   const address = await server.listen(config.port, config.host)
 
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host
-  console.log(`Tandem listening on http://${shown}:${address.port} (editor at /, sync at ws://${shown}:${address.port}/sync/<doc>), data in ${dbPath}`)
+  const where = config.databaseUrl ? `data in PostgreSQL${bus ? ", instances joined through Redis" : ""}` : `data in ${dbPath}`
+  console.log(`Tandem listening on http://${shown}:${address.port} (editor at /, sync at ws://${shown}:${address.port}/sync/<doc>), ${where}`)
 
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {
@@ -50,6 +64,7 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs)
     server
       .close()
+      .then(() => bus?.close())
       .then(() => store.close())
       .then(
         () => {

@@ -62,6 +62,13 @@ export interface DocumentStore {
    */
   quarantine(name: string, parts: Quarantine): Promise<void>
   /**
+   * Optional: the updates stored after sequence number `seq`, oldest first (an empty array when
+   * there are none, or the document was never written), or `null` when compaction folded some of
+   * them into the snapshot, so only a whole {@link DocumentStore.load} has them. Rooms use it to
+   * read what another instance stored and the bus did not deliver; without it they load whole.
+   */
+  loadSince?(name: string, seq: number): Promise<StoredUpdate[] | null>
+  /**
    * Lists stored documents in name order: those whose name starts with `prefix` (all when
    * empty) and sorts after `after` (from the start when `null`), at most `limit` of them.
    */

@@ -52,7 +52,7 @@ export function stateText(state: Uint8Array): string {
 /** A document's text with its tag, or `null` when nothing was ever stored under its name. */
 export function readTagged(sync: SyncServer, doc: string): Promise<{ text: string; tag: string } | null> {
   return sync.withRoom(doc, (room) => {
-    if (!room.log.stored) return null
+    if (!room.exists) return null
     const text = room.text()
     return { text, tag: textTag(text) }
   })
@@ -77,7 +77,7 @@ export interface TextWritten {
  */
 export function writeText(sync: SyncServer, doc: string, text: string, options: { ifMatch: string | null; write: ServerWrite }): Promise<TextWritten> {
   return sync.withRoom(doc, async (room) => {
-    const existed = room.log.stored
+    const existed = room.exists
     const current = room.text()
     if (options.ifMatch !== null && !tagMatches(options.ifMatch, existed ? textTag(current) : null)) {
       throw new DocumentError("precondition-failed", "the document changed since that version of it was read")
@@ -85,7 +85,7 @@ export function writeText(sync: SyncServer, doc: string, text: string, options: 
     const edits = textDiff(current, text)
     if (edits.length > 0) room.editText(options.write, Buffer.byteLength(text), (ytext) => applyTextEdits(ytext, edits))
     await room.stored()
-    return { tag: textTag(room.text()), created: !existed && room.log.stored }
+    return { tag: textTag(room.text()), created: !existed && room.exists }
   })
 }
 
@@ -113,7 +113,7 @@ export function applyUpdate(sync: SyncServer, doc: string, update: Uint8Array, w
  */
 export function readUpdate(sync: SyncServer, doc: string, since: Uint8Array | null): Promise<Uint8Array | null> {
   if (since) checkStateVector(since)
-  return sync.withRoom(doc, (room) => (room.log.stored ? room.encodeState(since ?? undefined) : null))
+  return sync.withRoom(doc, (room) => (room.exists ? room.encodeState(since ?? undefined) : null))
 }
 
 function checkStateVector(bytes: Uint8Array): void {
@@ -135,7 +135,7 @@ function versionsOf(sync: SyncServer) {
 export function nameVersion(sync: SyncServer, doc: string, label: string, author: string | null): Promise<VersionInfo> {
   const { history } = versionsOf(sync)
   return sync.withRoom(doc, (room) => {
-    if (!room.log.stored) throw new DocumentError("not-found", "no such document")
+    if (!room.exists) throw new DocumentError("not-found", "no such document")
     return history.take(room, { kind: "named", label, author })
   })
 }

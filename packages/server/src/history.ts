@@ -126,7 +126,7 @@ export class History {
     this.track(
       this.context
         // A document deleted meanwhile loads empty and unstored: it gets no version.
-        .withRoom(doc, async (room) => (room.log.stored ? this.take(room, { kind: "auto", label: null, author: null }) : null))
+        .withRoom(doc, async (room) => (room.exists ? this.take(room, { kind: "auto", label: null, author: null }) : null))
         .catch(() => {
           // Reported by save (or the load failed, and was reported there); the next edit
           // schedules another try.

@@ -21,7 +21,7 @@ export {
   type NewVersion,
   type VersionStore,
 } from "./document-store.js"
-export { localBus, type RoomBus } from "./room-bus.js"
+export { localBus, type RoomBus, type BusSubscriber } from "./room-bus.js"
 export { Emitter, type Listener } from "./emitter.js"
 export { createConsoleLogger, silentLogger, type Logger, type LogFields } from "./logger.js"
 export { systemClock, type Clock, type ClockTimer } from "./clock.js"

@@ -1,16 +1,18 @@
 import * as Y from "yjs"
-import { validateUpdate } from "@tandem/protocol"
+import { CloseCode, validateUpdate } from "@tandem/protocol"
 import type { DocumentStore, Quarantine, StoredDocument } from "./document-store.js"
 import { StorageError } from "./document-store.js"
 import { GroupCommit } from "./group-commit.js"
 import { Room, type RoomLimits } from "./room.js"
-import type { RoomBus } from "./room-bus.js"
+import type { BusSubscriber, RoomBus } from "./room-bus.js"
 import { UpdateLog } from "./update-log.js"
 
 /** What the RoomManager needs to build rooms. */
 export interface RoomManagerOptions {
   readonly store: DocumentStore
   readonly bus: RoomBus
+  /** How long a gap in the bus's numbering may last before a room reads it from storage. */
+  readonly gapDelayMs: number
   readonly compactAfterUpdates: number
   readonly compactAfterBytes: number
   readonly retryDelayMs: number
@@ -24,8 +26,10 @@ export interface RoomManagerOptions {
   readonly onQuarantined: (doc: string, parts: Quarantine) => void
   /** A room was found broken and is being reloaded. */
   readonly onBroken: (doc: string, error: unknown) => void
-  /** A room's document changed, whoever changed it. */
+  /** A room's document changed through this instance. */
   readonly onChanged: (room: Room) => void
+  /** Another instance deleted a document; its room here, if loaded, is closed and dropped. */
+  readonly onDeletedElsewhere: (doc: string) => void
   readonly limits: RoomLimits
 }
 
@@ -52,8 +56,25 @@ export class RoomManager {
   private readonly deleting = new Map<string, Promise<boolean>>()
   private readonly commits: GroupCommit
 
+  private readonly unwatch: Array<() => void>
+
   constructor(private readonly options: RoomManagerOptions) {
     this.commits = new GroupCommit(options.store)
+    const { bus } = options
+    this.unwatch = [
+      // Messages sent while the bus was down are lost: every room reads what it missed.
+      bus.onHealth((healthy) => {
+        if (healthy) for (const entry of this.entries.values()) void entry.loaded?.catchUp()
+      }),
+      bus.onInstanceLost((instance) => {
+        for (const entry of this.entries.values()) entry.loaded?.instanceLost(instance)
+      }),
+    ]
+  }
+
+  /** Stops following the bus's health and instances. The rooms themselves unload as usual. */
+  stop(): void {
+    for (const unwatch of this.unwatch.splice(0)) unwatch()
   }
 
   /** Number of rooms loaded or loading. */
@@ -150,7 +171,9 @@ export class RoomManager {
       await room.log.idle()
     }
     try {
-      return await this.options.store.delete(name)
+      const existed = await this.options.store.delete(name)
+      this.options.bus.publishDeleted(name)
+      return existed
     } catch (cause) {
       throw new StorageError("delete-failed", name, cause)
     } finally {
@@ -208,6 +231,50 @@ export class RoomManager {
     return false
   }
 
+  /** Another instance deleted `name`: the room here goes the way a deletion here would take it. */
+  private deletedElsewhere(name: string): void {
+    const entry = this.entries.get(name)
+    const room = entry?.loaded
+    if (!entry || !room) return
+    room.closeAll(CloseCode.Deleted, "document deleted")
+    room.retire()
+    this.entries.delete(name)
+    room.destroy()
+    entry.unloaded()
+    this.options.onUnloaded(room)
+    this.options.onDeletedElsewhere(name)
+  }
+
+  /**
+   * Subscribes to the bus for `name` before its document is read, so nothing another instance
+   * commits in between is missed: what arrives before the room exists waits, then goes to it.
+   */
+  private async subscribe(name: string): Promise<{ attach: (room: Room) => void; unsubscribe: () => void }> {
+    let target: Room | null = null
+    const early: Array<(room: Room) => void> = []
+    const subscriber: BusSubscriber = {
+      updates: (fromSeq, updates) => (target ? target.remoteUpdates(fromSeq, updates) : early.push((room) => room.remoteUpdates(fromSeq, updates))),
+      awareness: (update, instance) => (target ? target.remoteAwareness(update, instance) : early.push((room) => room.remoteAwareness(update, instance))),
+      deleted: () => this.deletedElsewhere(name),
+    }
+    let unsubscribe: () => void
+    try {
+      unsubscribe = await this.options.bus.subscribe(name, subscriber)
+    } catch (error) {
+      // Served all the same; what the bus would have brought is read from storage when it is back.
+      this.options.onBusError(name, error)
+      unsubscribe = () => {}
+    }
+    return {
+      attach: (room) => {
+        target = room
+        room.subscribed(unsubscribe)
+        for (const deliver of early.splice(0)) deliver(room)
+      },
+      unsubscribe,
+    }
+  }
+
   /** Empties a broken room: everyone reconnects to a fresh load of what storage holds. */
   private broken(room: Room, error: unknown): void {
     const entry = this.entries.get(room.name)
@@ -219,10 +286,12 @@ export class RoomManager {
   private async load(name: string): Promise<Room> {
     const { store } = this.options
     const started = performance.now()
+    const subscription = await this.subscribe(name)
     let stored: StoredDocument | null
     try {
       stored = await store.load(name)
     } catch (cause) {
+      subscription.unsubscribe()
       throw new StorageError("load-failed", name, cause)
     }
     const doc = new Y.Doc()
@@ -243,6 +312,8 @@ export class RoomManager {
         room.compacted(bytes)
         this.options.onCompacted(name, head, bytes)
       },
+      onCommitted: (fromSeq, updates) => room.committed(fromSeq, updates),
+      foldedHead: () => room.head,
     })
     const storedBytes = (stored?.snapshot?.byteLength ?? 0) + (stored?.updates.reduce((sum, update) => sum + update.data.byteLength, 0) ?? 0)
     const room: Room = new Room({
@@ -250,6 +321,9 @@ export class RoomManager {
       doc,
       log,
       bus: this.options.bus,
+      store,
+      head: stored?.head ?? 0,
+      gapDelayMs: this.options.gapDelayMs,
       limits: this.options.limits,
       bytes: storedBytes,
       onBusError: (error) => this.options.onBusError(name, error),
@@ -259,6 +333,7 @@ export class RoomManager {
     // A document stored as one part (a snapshot with an empty log, say) is that part exactly.
     const parts = [...(stored?.snapshot ? [stored.snapshot] : []), ...(stored?.updates.map((u) => u.data) ?? [])]
     if (intact && parts.length === 1 && !doc.store.pendingStructs && !doc.store.pendingDs) room.primeFullState(parts[0]!)
+    subscription.attach(room)
     this.options.onLoaded(room, performance.now() - started)
     return room
   }

@@ -1,7 +1,6 @@
 import {
   CloseCode,
   ProtocolError,
-  decodeMessages,
   encodeAwareness,
   encodeAwarenessEntries,
   encodePermissionDenied,
@@ -15,7 +14,9 @@ import {
 import * as awarenessProtocol from "y-protocols/awareness"
 import * as Y from "yjs"
 import { Connection } from "./connection.js"
+import type { DocumentStore } from "./document-store.js"
 import type { RoomBus } from "./room-bus.js"
+import { Sequencer } from "./sequencer.js"
 import type { UpdateLog } from "./update-log.js"
 import { carriesNews } from "./carries-news.js"
 
@@ -60,9 +61,16 @@ export interface RoomOptions {
   readonly doc: Y.Doc
   readonly log: UpdateLog
   readonly bus: RoomBus
+  /** Where the room reads what it missed of other instances' updates. */
+  readonly store: DocumentStore
+  /** Sequence number of the newest update the loaded document holds. */
+  readonly head: number
+  /** How long a gap in the bus's numbering may last before the room reads it from storage. */
+  readonly gapDelayMs: number
   readonly limits: RoomLimits
   /** Estimated size of the document as storage held it at load. */
   readonly bytes: number
+  /** Reading what another instance stored, or applying it, failed; the room retries. */
   readonly onBusError: (error: unknown) => void
   /** Yjs threw while applying an update: the document in memory can no longer be trusted. */
   readonly onBroken: (error: unknown) => void
@@ -74,6 +82,11 @@ interface AwarenessChange {
   added: number[]
   updated: number[]
   removed: number[]
+}
+
+/** The origin of changes another instance made, as the room applies them. */
+interface RemoteOrigin {
+  readonly instance: string
 }
 
 /** Thrown by a write to a room whose document was deleted or unloaded. */
@@ -107,7 +120,15 @@ export class Room {
    * kept until the document changes: every fresh page load asks for exactly that.
    */
   private fullStateFrame: Uint8Array | null = null
-  private readonly unsubscribeBus: () => void
+  private unsubscribeBus: () => void = () => {}
+  /** Orders what this and other instances committed by the store's numbers. */
+  private readonly sequencer: Sequencer
+  /** One origin object per other instance, so awareness tells whose clients are whose. */
+  private readonly remotes = new Map<string, RemoteOrigin>()
+  /** Awareness client ids that came from another instance, by instance. */
+  private readonly remoteClients = new Map<number, string>()
+  private gapTimer: NodeJS.Timeout | null = null
+  private filling: Promise<void> | null = null
   private readonly doc: Y.Doc
   private readonly bus: RoomBus
   private readonly limits: RoomLimits
@@ -126,7 +147,23 @@ export class Room {
     // The server has no cursor of its own.
     this.awareness.setLocalState(null)
     this.awareness.on("update", this.onAwarenessUpdate)
-    this.unsubscribeBus = this.bus.subscribe(this.name, this.onBusFrame)
+    this.sequencer = new Sequencer(options.head, this.applyRemote)
+  }
+
+  /** Takes the bus subscription made for this room before it loaded; it ends when the room does. */
+  subscribed(unsubscribe: () => void): void {
+    if (this.gone) unsubscribe()
+    else this.unsubscribeBus = unsubscribe
+  }
+
+  /** Whether the document exists: something of it was stored, here or by another instance. */
+  get exists(): boolean {
+    return this.log.stored || this.sequencer.head > 0
+  }
+
+  /** Sequence number of the newest stored update this room holds, with all before it. */
+  get head(): number {
+    return this.sequencer.head
   }
 
   /** The document's text. */
@@ -355,6 +392,7 @@ export class Room {
   /** Releases the document, awareness and bus subscription. Called by the RoomManager. */
   destroy(): void {
     this.gone = true
+    if (this.gapTimer) clearTimeout(this.gapTimer)
     this.unsubscribeBus()
     this.awareness.off("update", this.onAwarenessUpdate)
     this.awareness.destroy()
@@ -452,14 +490,140 @@ export class Room {
       for (const connection of recipients) {
         if (connection !== origin) connection.send(frame)
       }
-      if (origin !== this.bus) this.bus.publish(this.name, frame)
     })
     this.options.onChanged(this)
   }
 
+  /**
+   * The update log committed `updates`, numbered from `fromSeq` by the store: they go to the
+   * other instances now, never before. Called by the log before the relays of the same commit.
+   */
+  committed(fromSeq: number, updates: readonly Uint8Array[]): void {
+    this.bus.publishUpdates(this.name, fromSeq, updates)
+    this.sequencer.committed(fromSeq, updates.length)
+    this.watchGap()
+  }
+
+  /** Another instance's committed updates, from the bus: applied in log order, never stored again. */
+  remoteUpdates(fromSeq: number, updates: readonly Uint8Array[]): void {
+    if (this.gone) return
+    this.sequencer.received(fromSeq, updates)
+    this.watchGap()
+  }
+
+  /** An awareness update from another instance. */
+  remoteAwareness(update: Uint8Array, instance: string): void {
+    if (this.gone) return
+    try {
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, update, this.remoteOrigin(instance))
+    } catch (error) {
+      this.options.onBusError(error)
+    }
+  }
+
+  /** Another instance stopped: the presence it relayed goes, for everyone here. */
+  instanceLost(instance: string): void {
+    const ids = [...this.remoteClients].filter(([, owner]) => owner === instance).map(([id]) => id)
+    if (ids.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, ids, this.remoteOrigin(instance))
+  }
+
+  /** Reads what other instances stored since this room's head (the bus came back, say). */
+  catchUp(): Promise<void> {
+    if (this.gapTimer) {
+      clearTimeout(this.gapTimer)
+      this.gapTimer = null
+    }
+    return this.fill()
+  }
+
+  /**
+   * Something is known to be missing below what arrived: the bus may yet deliver it (it was
+   * published a moment before), so storage is read only if the gap outlasts `gapDelayMs`.
+   */
+  private watchGap(): void {
+    if (!this.sequencer.gapped || this.gapTimer || this.gone) return
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null
+      if (this.sequencer.gapped) void this.fill()
+    }, this.options.gapDelayMs)
+  }
+
+  /** Reads the stored updates after the head and applies those this room lacks; one read at a time. */
+  private fill(): Promise<void> {
+    this.filling ??= this.readMissing().finally(() => {
+      this.filling = null
+      this.watchGap()
+    })
+    return this.filling
+  }
+
+  private async readMissing(): Promise<void> {
+    const { store } = this.options
+    try {
+      const since = store.loadSince ? await store.loadSince(this.name, this.sequencer.head) : null
+      if (this.gone) return
+      if (since) {
+        this.sequencer.filled(since)
+        return
+      }
+      // Compaction folded what we lack into the snapshot (or the store cannot read a range):
+      // the whole document is read, and Yjs applies only what is new.
+      const stored = await store.load(this.name)
+      if (this.gone || !stored) return
+      this.doc.on("update", this.relayRemote)
+      try {
+        Y.transact(this.doc, () => {
+          if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot, this.filler)
+          for (const update of stored.updates) Y.applyUpdate(this.doc, update.data, this.filler)
+        }, this.filler)
+      } finally {
+        this.doc.off("update", this.relayRemote)
+      }
+      this.sequencer.reset(stored.head)
+    } catch (error) {
+      this.options.onBusError(error)
+    }
+  }
+
+  /** Origin of what the room reads back from storage. */
+  private readonly filler = Object.freeze({ instance: "storage" })
+
+  /** Applies updates another instance stored, and relays them to this instance's peers. */
+  private readonly applyRemote = (updates: readonly Uint8Array[]): void => {
+    for (const update of updates) {
+      try {
+        Y.applyUpdate(this.doc, update, this.filler)
+      } catch (error) {
+        // Stored and relayed elsewhere already; a part Yjs cannot apply here is reported, and the
+        // room still holds everything else.
+        this.options.onBusError(error)
+        continue
+      }
+      this.relayRemote(update)
+    }
+  }
+
+  /** Sends an update that is stored already to every subscribed peer. */
+  private readonly relayRemote = (update: Uint8Array): void => {
+    this.bytes += update.byteLength
+    this.fullStateFrame = null
+    const frame = encodeUpdate(update)
+    for (const connection of this.subscribers) connection.send(frame)
+  }
+
+  private remoteOrigin(instance: string): RemoteOrigin {
+    let origin = this.remotes.get(instance)
+    if (!origin) this.remotes.set(instance, (origin = Object.freeze({ instance })))
+    return origin
+  }
+
   private readonly onAwarenessUpdate = (change: AwarenessChange, origin: unknown): void => {
     const changed = [...change.added, ...change.updated, ...change.removed]
-    if (isConnection(origin) && this.connections.has(origin)) {
+    const remote = isRemote(origin) ? origin : null
+    if (remote) {
+      for (const id of [...change.added, ...change.updated]) this.remoteClients.set(id, remote.instance)
+      for (const id of change.removed) this.remoteClients.delete(id)
+    } else if (isConnection(origin) && this.connections.has(origin)) {
       for (const id of [...change.added, ...change.updated]) {
         if (!this.owners.has(id)) {
           this.owners.set(id, origin)
@@ -473,29 +637,22 @@ export class Room {
         }
       }
     }
-    const frame = this.encodeAwarenessOf(changed)
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed)
+    const frame = encodeAwareness(update)
     // Sent to the sender too: the stock client reconnects when it hears nothing for 30 seconds,
     // and its own awareness renewal coming back is what it hears in a quiet room.
     for (const connection of this.connections) connection.send(frame)
-    if (origin !== this.bus) this.bus.publish(this.name, frame)
-  }
-
-  private readonly onBusFrame = (frame: Uint8Array): void => {
-    // Another instance stored and relayed these; applying them with the bus as origin relays them
-    // to local peers without publishing them back.
-    try {
-      for (const message of decodeMessages(frame)) {
-        if (message.type === "update") this.apply(message.update, message.summary, this.bus)
-        else if (message.type === "awareness") awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, this.bus)
-      }
-    } catch (error) {
-      this.options.onBusError(error)
-    }
+    if (!remote) this.bus.publishAwareness(this.name, update)
   }
 
   private encodeAwarenessOf(clients: number[]): Uint8Array {
     return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients))
   }
+}
+
+/** Whether a Yjs origin is another instance (or storage read on its behalf). */
+function isRemote(origin: unknown): origin is RemoteOrigin {
+  return typeof origin === "object" && origin !== null && !(origin instanceof Connection) && "instance" in origin
 }
 
 /** Whether a write's source (or a Yjs origin) is a connected peer rather than the server. */

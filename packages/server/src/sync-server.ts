@@ -69,6 +69,11 @@ export interface SyncServerOptions {
   readonly history?: false | { readonly idleMs?: number; readonly maxIntervalMs?: number; readonly retention?: Partial<RetentionPolicy> }
   /** Time as the server reads it, for versions and their schedule. Default: the system clock. */
   readonly clock?: Clock
+  /**
+   * With a bus: how long a gap in a document's numbering (another instance's update that has not
+   * arrived, though a later one has) may last before the room reads it from storage. Default 200 ms.
+   */
+  readonly gapDelayMs?: number
 }
 
 /** Defaults of every option, in one place. */
@@ -201,6 +206,7 @@ class Server implements SyncServer, ConnectionHandler {
     this.rooms = new RoomManager({
       store: options.store,
       bus: options.bus ?? localBus,
+      gapDelayMs: options.gapDelayMs ?? 200,
       compactAfterUpdates: compaction.afterUpdates,
       compactAfterBytes: compaction.afterBytes,
       retryDelayMs: retry.initialDelayMs,
@@ -221,6 +227,10 @@ class Server implements SyncServer, ConnectionHandler {
       },
       onBroken: (doc, error) => logger.error("an update broke the document in memory; reloading it from storage", { doc, error }),
       onChanged: (room) => this.history?.changed(room),
+      onDeletedElsewhere: (doc) => {
+        this.history?.forget(doc)
+        this.events.emit("document-deleted", { doc })
+      },
       limits,
     })
   }
@@ -313,7 +323,7 @@ class Server implements SyncServer, ConnectionHandler {
   }
 
   readText(doc: string): Promise<string | null> {
-    return this.withRoom(doc, (room) => (room.log.stored ? room.text() : null))
+    return this.withRoom(doc, (room) => (room.exists ? room.text() : null))
   }
 
   async withRoom<T>(doc: string, fn: (room: Room) => T | Promise<T>): Promise<T> {
@@ -351,5 +361,6 @@ class Server implements SyncServer, ConnectionHandler {
     // Edits not yet in a version get one now rather than at a time the server will not see.
     await this.history?.flush()
     await this.rooms.idle()
+    this.rooms.stop()
   }
 }

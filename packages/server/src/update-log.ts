@@ -23,6 +23,16 @@ export interface UpdateLogOptions {
   /** A write or compaction failed; a failed write is retried. */
   readonly onError: (error: StorageError, attempt: number) => void
   readonly onCompacted: (head: number, bytes: number) => void
+  /**
+   * A write committed: `updates`, numbered from `fromSeq` by the store. Runs before the callbacks
+   * of that write's updates.
+   */
+  readonly onCommitted: (fromSeq: number, updates: readonly Uint8Array[]) => void
+  /**
+   * The sequence number up to which the document in memory holds every stored update: with
+   * other instances writing too, that can be below this log's own head. Compaction folds up to it.
+   */
+  readonly foldedHead: () => number
 }
 
 interface Batch {
@@ -120,7 +130,10 @@ export class UpdateLog {
       this.next = null
       this.inFlight.push(...batch.entries.map((entry) => entry.done))
       const updates = batch.entries.flatMap((entry) => (entry.update ? [entry.update] : []))
-      if (updates.length > 0) await this.write(updates)
+      if (updates.length > 0) {
+        await this.write(updates)
+        this.options.onCommitted(this.head - updates.length + 1, updates)
+      }
       // A callback added by afterStored while the write was in flight joins the end of inFlight.
       for (const fn of this.inFlight.splice(0)) fn()
       const due = this.logLength >= this.options.compactAfterUpdates * this.spread || this.logBytes >= this.options.compactAfterBytes * this.spread
@@ -155,9 +168,11 @@ export class UpdateLog {
   private async compact(): Promise<void> {
     const { store, doc } = this.options
     // The snapshot may also hold updates of the next batch, not yet appended; they are then
-    // stored twice, which Yjs ignores on load. It never holds less than the log it replaces.
+    // stored twice, which Yjs ignores on load. It never holds less than the log it replaces:
+    // it folds only up to the number below which the document holds every stored update, its
+    // own and other instances' alike.
     const snapshot = this.options.snapshot()
-    const upTo = this.head
+    const upTo = this.options.foldedHead()
     try {
       await store.compact(doc, snapshot, upTo)
       this.spread = drawSpread()

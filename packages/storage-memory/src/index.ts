@@ -126,6 +126,14 @@ export function createMemoryStore(options: { data?: MemoryStoreData } = {}): Doc
       }
       return stored
     },
+    async loadSince(name, seq) {
+      const entry = documents.get(name)
+      if (!entry) return []
+      const after = entry.updates.filter((update) => update.seq > seq).map((update) => ({ seq: update.seq, data: update.data.slice() }))
+      // The log numbers without holes: a missing next number was folded into the snapshot.
+      if (entry.head > seq && after[0]?.seq !== seq + 1) return null
+      return after
+    },
     async append(name, updates) {
       return append(name, updates, Date.now())
     },

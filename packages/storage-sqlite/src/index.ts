@@ -96,6 +96,16 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     "SELECT head, snapshot FROM documents WHERE name = ?",
   )
   const selectUpdates = db.prepare<[string], { seq: number; data: Buffer }>("SELECT seq, data FROM updates WHERE name = ? ORDER BY seq")
+  const selectUpdatesSince = db.prepare<[string, number], { seq: number; data: Buffer }>(
+    "SELECT seq, data FROM updates WHERE name = ? AND seq > ? ORDER BY seq",
+  )
+  const selectHead = db.prepare<[string], { head: number }>("SELECT head FROM documents WHERE name = ?")
+  const loadAfter = db.transaction((name: string, seq: number) => {
+    const after = selectUpdatesSince.all(name, seq)
+    const head = selectHead.get(name)?.head ?? 0
+    // The log numbers without holes: a missing next number was folded into the snapshot.
+    return head > seq && after[0]?.seq !== seq + 1 ? null : after
+  })
   // The hot path: when the document was written rides on the statement that counts its head.
   const bumpHead = db.prepare<[string, number, number], { head: number }>(
     "INSERT INTO documents (name, head, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET head = head + excluded.head, updated_at = excluded.updated_at RETURNING head",
@@ -162,6 +172,9 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   return {
     async load(name) {
       return loadAll(name)
+    },
+    async loadSince(name, seq) {
+      return loadAfter(name, seq)
     },
     async append(name, updates) {
       const head = appendAll(name, updates, Date.now())
