@@ -7,8 +7,10 @@ import { ensureBuilt, ensureInstalled, ensureSystemPackages, isFile, pnpm, root 
 
 ensureInstalled()
 ensureBuilt()
-// The browser tests drive Debian's Chromium; Playwright cannot download its own here.
-ensureSystemPackages({ chromium: "chromium" })
+// The browser tests drive Debian's Chromium (Playwright cannot download its own here); the
+// several-instance tests start throwaway PostgreSQL, Redis and nginx servers on loopback
+// (scripts/services.mjs), each stopped when its test file ends.
+ensureSystemPackages({ chromium: "chromium", "/usr/lib/postgresql/*/bin/initdb": "postgresql", "redis-server": "redis-server", nginx: "nginx" })
 
 const reports = join(root, "node_modules", ".tandem", "reports")
 rmSync(reports, { recursive: true, force: true })

@@ -59,12 +59,15 @@ function stamp(name, digest) {
 }
 
 /**
- * Makes sure Debian packages are installed: `commands` maps a command to the package that
- * provides it. Installs the missing ones with apt-get when running as root; otherwise says what
- * to install and exits.
+ * Makes sure Debian packages are installed: `commands` maps a command (or a path pattern with a
+ * `/`) to the package that provides it. Installs the missing ones with apt-get when running as
+ * root; otherwise says what to install and exits.
  */
 export function ensureSystemPackages(commands) {
-  const missing = Object.entries(commands).filter(([command]) => spawnSync("sh", ["-c", `command -v ${command}`]).status !== 0)
+  // A key with a slash is a path pattern (PostgreSQL's programs are not on PATH on Debian).
+  const present = (command) =>
+    spawnSync("sh", ["-c", command.includes("/") ? `ls ${command} >/dev/null 2>&1` : `command -v ${command}`]).status === 0
+  const missing = Object.entries(commands).filter(([command]) => !present(command))
   if (missing.length === 0) return
   const packages = [...new Set(missing.map(([, pkg]) => pkg))]
   if (process.getuid?.() !== 0 || spawnSync("sh", ["-c", "command -v apt-get"]).status !== 0) {

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import * as Y from "yjs"
 import { deleteCases } from "./delete-cases.js"
 import { listCases } from "./list-cases.js"
+import { loadSinceCases } from "./load-since-cases.js"
 import { bytes } from "./suite-context.js"
 import { versionCases } from "./version-cases.js"
 
@@ -180,6 +181,7 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
 
     const suite = { store: () => store, reopen }
     listCases(suite)
+    loadSinceCases(suite)
     deleteCases(suite)
     versionCases(suite, options.requireVersions ?? false)
   })

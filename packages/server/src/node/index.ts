@@ -45,6 +45,8 @@ export function createNodeServer(options: NodeServerOptions): NodeServer {
   })
   const app = express()
   app.disable("x-powered-by")
+  // Only the documents API sets entity tags, and only strong ones of the text itself.
+  app.set("etag", false)
   app.get("/healthz", (_req, res) => {
     res.status(200).type("text/plain").send("ok\n")
   })
