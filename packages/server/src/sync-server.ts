@@ -187,6 +187,8 @@ class Server implements SyncServer, ConnectionHandler {
   readonly clock: Clock
   readonly history: History | null
   private readonly connections = new Set<Connection>()
+  /** Whether other instances serve the same documents (a bus is configured). */
+  private readonly shared: boolean
   private readonly counters = { saveFailures: 0, loadFailures: 0, quarantined: 0 }
   private nextConnectionId = 1
   private closing: Promise<void> | null = null
@@ -201,6 +203,7 @@ class Server implements SyncServer, ConnectionHandler {
     const compaction = { ...defaults.compaction, ...options.compaction }
     const retry = { ...defaults.storageRetry, ...options.storageRetry }
     this.store = options.store
+    this.shared = options.bus !== undefined && options.bus !== localBus
     this.clock = options.clock ?? systemClock
     this.history = options.store.versions ? this.createHistory(options.store.versions, options.history ?? {}) : null
     this.rooms = new RoomManager({
@@ -329,6 +332,9 @@ class Server implements SyncServer, ConnectionHandler {
   async withRoom<T>(doc: string, fn: (room: Room) => T | Promise<T>): Promise<T> {
     const room = await this.rooms.acquire(doc)
     try {
+      // With other instances writing too, what they committed and the bus has not brought yet is
+      // read first: a write there followed by a read here sees the write.
+      if (this.shared) await room.catchUp()
       await room.stored()
       return await fn(room)
     } finally {
