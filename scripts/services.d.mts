@@ -40,3 +40,29 @@ export declare function startPostgres(): Promise<PostgresService>
 
 /** Starts a throwaway redis-server (installed with apt-get when missing) on a free loopback port. */
 export declare function startRedis(): Promise<RedisService>
+
+/** A running throwaway nginx TLS proxy; see {@link startNginx}. */
+export interface NginxService {
+  /** `https://127.0.0.1:PORT` */
+  readonly url: string
+  /** `wss://127.0.0.1:PORT` */
+  readonly wssUrl: string
+  readonly port: number
+  /** The proxy's self-signed certificate (PEM), for clients to trust: `{ ca }`. */
+  readonly ca: string
+  /** Stops nginx at once (open connections are cut) and removes its folder; calling it again returns the same promise. */
+  stop(): Promise<void>
+}
+
+/** What {@link startNginx} proxies to. */
+export interface NginxOptions {
+  /** `HOST:PORT` of each instance, taken in turn for each new connection. */
+  readonly upstreams: readonly string[]
+}
+
+/**
+ * Starts a throwaway nginx (installed with apt-get when missing) on a free loopback port that
+ * terminates TLS with a certificate made for this run and proxies HTTP and WebSocket to
+ * `upstreams`, configured by deploy/nginx.conf.template as compose.yaml is.
+ */
+export declare function startNginx(options: NginxOptions): Promise<NginxService>

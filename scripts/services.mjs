@@ -1,16 +1,18 @@
-// Throwaway PostgreSQL and Redis servers for tests: each on a free loopback port, with its files in
-// a fresh temporary folder that stop() removes. Debian's packages are installed with apt-get when
-// missing and running as root. `node scripts/services.mjs` starts both, prints their URLs and
-// stops them on Ctrl-C, for a manual check.
+// Throwaway PostgreSQL and Redis servers and an nginx TLS proxy for tests: each on a free loopback
+// port, with its files in a fresh temporary folder that stop() removes. Debian's packages are
+// installed with apt-get when missing and running as root. `node scripts/services.mjs` starts
+// PostgreSQL and Redis, prints their URLs and stops them on Ctrl-C, for a manual check.
 import { spawn, spawnSync } from "node:child_process"
 import { once } from "node:events"
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { connect, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { pathToFileURL } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 
 const postgresRoot = "/usr/lib/postgresql"
+// The proxy configuration compose.yaml uses too; startNginx() fills in its placeholders.
+const nginxTemplate = fileURLToPath(new URL("../deploy/nginx.conf.template", import.meta.url))
 // How long start-up may take before we give up: initdb plus a first start on a slow, shared machine.
 const startTimeoutS = 60
 // How long to wait for an apt-get or dpkg someone else is running to let go of its lock.
@@ -89,12 +91,15 @@ function findPostgresBin() {
   return versions.length ? join(postgresRoot, versions[0], "bin") : null
 }
 
-/** The path of redis-server, or null. */
-function findRedisServer() {
-  const found = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" })
+/** The path of `command` on PATH, else of the first of `fallbacks` that exists, or null. */
+function findCommand(command, fallbacks) {
+  const found = spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" })
   if (found.status === 0 && found.stdout.trim()) return found.stdout.trim()
-  return existsSync("/usr/bin/redis-server") ? "/usr/bin/redis-server" : null
+  return fallbacks.find((path) => existsSync(path)) ?? null
 }
+
+/** The path of redis-server, or null. */
+const findRedisServer = () => findCommand("redis-server", ["/usr/bin/redis-server"])
 
 /**
  * A loopback port nobody listens on right now. Another process could take it before we do, so
@@ -292,6 +297,170 @@ export async function startRedis() {
           rmSync(dir, { recursive: true, force: true })
         }
       })()),
+  }
+}
+
+/**
+ * Fills in each `${NAME}` of `template` from `values`.
+ * @throws {ServiceError} (`start-failed`) naming a placeholder that `values` lacks.
+ */
+function fillTemplate(template, values) {
+  return template.replace(/\$\{([A-Z_]+)\}/g, (_, name) => {
+    if (!Object.hasOwn(values, name)) throw new ServiceError("start-failed", `${nginxTemplate} has a placeholder \${${name}} startNginx() does not fill`)
+    return values[name]
+  })
+}
+
+/**
+ * Starts a throwaway nginx that terminates TLS on a free loopback port and proxies to
+ * `upstreams` (`["127.0.0.1:PORT", …]`, taken in turn) with deploy/nginx.conf.template, the
+ * configuration compose.yaml uses. Installs Debian's `nginx` (and `openssl`) first when missing and
+ * we are root. Its certificate is self-signed for 127.0.0.1, made for this run; everything it
+ * writes (configuration, key, logs, temporary bodies, pid) stays in its own temporary folder.
+ *
+ * Resolves, once the TLS port accepts connections, to `{ url, wssUrl, port, ca, stop() }`: `url`
+ * is `https://127.0.0.1:PORT`, `wssUrl` the same as `wss:`, `ca` the certificate in PEM for
+ * clients to trust; `stop()` stops nginx at once (open sockets are cut) and removes its folder,
+ * and may be called again.
+ *
+ * @throws {TypeError} when `upstreams` is empty.
+ * @throws {ServiceError} when nginx is not installed and cannot be, or does not start.
+ */
+export async function startNginx({ upstreams }) {
+  if (!Array.isArray(upstreams) || upstreams.length === 0) throw new TypeError("startNginx: upstreams must list at least one HOST:PORT")
+  let nginx = findCommand("nginx", ["/usr/sbin/nginx"])
+  let openssl = findCommand("openssl", ["/usr/bin/openssl"])
+  if (!nginx || !openssl) {
+    await aptInstall([...(nginx ? [] : ["nginx"]), ...(openssl ? [] : ["openssl"])])
+    nginx = findCommand("nginx", ["/usr/sbin/nginx"])
+    openssl = findCommand("openssl", ["/usr/bin/openssl"])
+    if (!nginx || !openssl) throw new ServiceError("not-installed", "apt-get installed nginx and openssl, but there is no nginx or openssl")
+  }
+  const dir = tempDir("tandem-nginx-")
+  const cert = join(dir, "cert.pem")
+  const key = join(dir, "key.pem")
+  const conf = join(dir, "nginx.conf")
+  let child = null
+
+  /** Starts nginx with `conf`, resolving once it has bound its ports and starts its workers. */
+  const launch = async () => {
+    // -e: nginx opens its error log before reading the configuration, by default under /var/log.
+    const proc = spawn(nginx, ["-p", `${dir}/`, "-c", conf, "-e", "stderr"], { stdio: ["ignore", "pipe", "pipe"] })
+    let output = ""
+    const ready = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ServiceError("start-failed", `nginx did not start in ${startTimeoutS} s:\n${output}`)), startTimeoutS * 1000)
+      // nginx logs this (at notice level) once its listening sockets are open. The log goes on
+      // (to error.log as well); what comes after it is read and dropped so the pipe never fills.
+      let started = false
+      const onData = (chunk) => {
+        if (started) return
+        output += chunk
+        if (/start worker process/.test(output)) {
+          started = true
+          clearTimeout(timer)
+          resolve()
+        }
+      }
+      proc.stdout.on("data", onData)
+      proc.stderr.on("data", onData)
+      proc.once("error", (error) => {
+        clearTimeout(timer)
+        reject(new ServiceError("start-failed", `nginx: ${error.message}`))
+      })
+      proc.once("exit", (code) => {
+        clearTimeout(timer)
+        reject(new ServiceError("start-failed", `nginx exited with ${code}:\n${output.trim()}`))
+      })
+    })
+    try {
+      await ready
+    } catch (error) {
+      if (proc.exitCode === null) proc.kill("SIGKILL")
+      throw error
+    }
+    child = proc
+  }
+
+  const halt = async () => {
+    const running = child
+    child = null
+    if (!running || running.exitCode !== null || running.signalCode !== null) return
+    const exited = once(running, "exit")
+    // SIGTERM is nginx's fast shutdown; SIGQUIT (graceful) would wait for every WebSocket to end.
+    running.kill("SIGTERM")
+    await exited
+  }
+
+  try {
+    await run(openssl, [
+      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"],
+      ...["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+    ])
+    const template = readFileSync(nginxTemplate, "utf8")
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort()
+      let redirectPort = await freePort()
+      while (redirectPort === port) redirectPort = await freePort()
+      const http = fillTemplate(template, {
+        UPSTREAMS: upstreams.map((upstream) => `server ${upstream};`).join(" "),
+        LISTEN: `127.0.0.1:${port}`,
+        REDIRECT_LISTEN: `127.0.0.1:${redirectPort}`,
+        CERT: cert,
+        KEY: key,
+      })
+      const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((name) => `    ${name}_temp_path ${join(dir, name)};`)
+      writeFileSync(
+        conf,
+        [
+          // Workers stay root, as the master: they write temporary files in `dir`, which is
+          // root's alone, and nginx would otherwise switch them to `nobody`.
+          ...(isRoot() ? ["user root;"] : []),
+          "daemon off;",
+          "worker_processes 1;",
+          `pid ${join(dir, "nginx.pid")};`,
+          "error_log stderr notice;",
+          `error_log ${join(dir, "error.log")} info;`,
+          "events { worker_connections 1024; }",
+          "http {",
+          `    access_log ${join(dir, "access.log")};`,
+          ...temp,
+          http,
+          "}",
+          "",
+        ].join("\n"),
+      )
+      try {
+        await launch()
+      } catch (error) {
+        if (attempt < 3 && /Address already in use/.test(error.message)) continue // someone took a port
+        throw error
+      }
+      // The notice above means the sockets are bound; one connection checks the TLS port accepts.
+      const probe = connect(port, "127.0.0.1")
+      await once(probe, "connect").catch((error) => {
+        throw new ServiceError("start-failed", `nginx does not accept on ${port}: ${error.message}`)
+      })
+      probe.destroy()
+      let stopped = null
+      return {
+        url: `https://127.0.0.1:${port}`,
+        wssUrl: `wss://127.0.0.1:${port}`,
+        port,
+        ca: readFileSync(cert, "utf8"),
+        stop: () =>
+          (stopped ??= (async () => {
+            try {
+              await halt()
+            } finally {
+              rmSync(dir, { recursive: true, force: true })
+            }
+          })()),
+      }
+    }
+  } catch (error) {
+    await halt()
+    rmSync(dir, { recursive: true, force: true })
+    throw error
   }
 }
 
