@@ -51,6 +51,15 @@ class RedisBus implements RoomBus {
   private readonly lostListeners = new Set<(instance: string) => void>()
   /** When each other instance was last heard from. */
   private readonly seen = new Map<string, number>()
+  /**
+   * By document channel, the newest committed update that could not be published (Redis was out
+   * of reach), with its number; published again when the publishing connection is back. Others
+   * notice a lost message only when a later one shows the gap, or when their own connection comes
+   * back; when they stayed connected and nothing more is written here, nothing else would ever
+   * tell them. Only the last update of a batch is kept: a receiver that lacks those before it sees
+   * a gap and reads them from storage.
+   */
+  private readonly unsent = new Map<string, { readonly seq: number; readonly update: Uint8Array }>()
   private readonly timers: NodeJS.Timeout[]
   private up = false
   private closed = false
@@ -63,13 +72,20 @@ class RedisBus implements RoomBus {
       // Reconnect every 0.1 s to 1 s, for ever: delivery resumes within a second of Redis.
       retryStrategy: (times) => Math.min(100 * times, 1000),
       maxRetriesPerRequest: 1,
+      // TCP keepalive probes after 5 s idle: a connection that died without a word (a half-open
+      // socket) is found in seconds, not after the system's default two hours.
+      keepAlive: 5000,
     }
     this.pub = new Redis(options.url, { ...common, enableOfflineQueue: false })
     this.sub = new Redis(options.url, { ...common, autoResubscribe: true })
     const report = (error: Error) => options.onError?.(error)
     this.pub.on("error", report)
     this.sub.on("error", report)
-    this.sub.on("ready", () => this.setHealth(true))
+    // ioredis resubscribes as it becomes ready; a PING answered after that means Redis has
+    // taken the subscriptions, so the catch-up that health triggers misses nothing after it.
+    const ready = () => this.sub.status === "ready" && this.setHealth(true)
+    this.sub.on("ready", () => void this.sub.ping().then(ready, ready))
+    this.pub.on("ready", () => this.publishUnsent())
     this.sub.on("close", () => this.setHealth(false))
     this.sub.on("messageBuffer", (channel: Buffer, message: Buffer) => this.deliver(channel.toString("utf8"), message))
     void this.sub.subscribe(this.heartbeatsChannel).catch(() => {})
@@ -84,11 +100,7 @@ class RedisBus implements RoomBus {
   }
 
   publishUpdates(doc: string, fromSeq: number, updates: readonly Uint8Array[]): void {
-    const encoder = this.message(Kind.Updates)
-    encoding.writeVarUint(encoder, fromSeq)
-    encoding.writeVarUint(encoder, updates.length)
-    for (const update of updates) encoding.writeVarUint8Array(encoder, update)
-    this.publish(this.channel(doc), encoder)
+    this.sendUpdates(this.channel(doc), fromSeq, updates)
   }
 
   publishAwareness(doc: string, update: Uint8Array): void {
@@ -142,6 +154,7 @@ class RedisBus implements RoomBus {
     if (this.up) await this.pub.publish(this.heartbeatsChannel, Buffer.from(encoding.toUint8Array(this.message(Kind.Leaving)))).catch(() => 0)
     this.closed = true
     this.subscribers.clear()
+    this.unsent.clear()
     this.pub.disconnect()
     this.sub.disconnect()
   }
@@ -157,10 +170,37 @@ class RedisBus implements RoomBus {
     return encoder
   }
 
-  /** Sends and forgets: while Redis is down the message is dropped, and receivers read it from storage. */
-  private publish(channel: string, encoder: encoding.Encoder): void {
-    if (this.closed || this.pub.status !== "ready") return
-    this.pub.publish(channel, Buffer.from(encoding.toUint8Array(encoder))).catch(() => {})
+  private sendUpdates(channel: string, fromSeq: number, updates: readonly Uint8Array[]): void {
+    if (updates.length === 0) return
+    const encoder = this.message(Kind.Updates)
+    encoding.writeVarUint(encoder, fromSeq)
+    encoding.writeVarUint(encoder, updates.length)
+    for (const update of updates) encoding.writeVarUint8Array(encoder, update)
+    const seq = fromSeq + updates.length - 1
+    this.publish(channel, encoder, () => {
+      const kept = this.unsent.get(channel)
+      if (!this.closed && (!kept || kept.seq < seq)) this.unsent.set(channel, { seq, update: updates[updates.length - 1]! })
+    })
+  }
+
+  /** The publishing connection is back: what it could not send goes out now. */
+  private publishUnsent(): void {
+    const unsent = [...this.unsent]
+    this.unsent.clear()
+    for (const [channel, { seq, update }] of unsent) this.sendUpdates(channel, seq, [update])
+  }
+
+  /**
+   * Sends and forgets: while Redis is down the message is dropped, and receivers read it from
+   * storage; `onDropped` hears of it.
+   */
+  private publish(channel: string, encoder: encoding.Encoder, onDropped: () => void = () => {}): void {
+    if (this.closed) return
+    if (this.pub.status !== "ready") {
+      onDropped()
+      return
+    }
+    this.pub.publish(channel, Buffer.from(encoding.toUint8Array(encoder))).catch(onDropped)
   }
 
   private beat(kind: number): void {
@@ -195,11 +235,16 @@ class RedisBus implements RoomBus {
       const kind = decoding.readVarUint(decoder)
       const instance = decoding.readVarString(decoder)
       if (instance === this.instance) return
-      if (channel === this.heartbeatsChannel) {
-        if (kind === Kind.Leaving) this.lost(instance)
-        else this.seen.set(instance, Date.now())
+      if (channel === this.heartbeatsChannel && kind === Kind.Leaving) {
+        this.lost(instance)
         return
       }
+      // Any message shows its sender alive, not only a heartbeat. Counting only heartbeats, an
+      // instance that relayed presence and died before its first heartbeat reached us (the first
+      // goes out heartbeatMs after start) was never in `seen`, so never found lost, and the
+      // presence it relayed stayed.
+      this.seen.set(instance, Date.now())
+      if (channel === this.heartbeatsChannel) return
       const subscribers = this.subscribers.get(channel)
       if (!subscribers) return
       switch (kind) {
