@@ -3,6 +3,7 @@ import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { defaults, type Limits } from "@tandem/server"
 import type { SqliteSync } from "@tandem/storage-sqlite"
+import { logLevels, type LogLevelName } from "./log.js"
 
 /** How the server authorizes: open, or JWTs checked with a secret or a public key. */
 export type AuthConfig =
@@ -28,6 +29,10 @@ export interface AppConfig {
   readonly databaseUrl: string | null
   /** The Redis bus that lets several instances serve the same documents, when set. */
   readonly redisUrl: string | null
+  /** The least severe level logged. */
+  readonly logLevel: LogLevelName
+  /** What `GET /metrics` requires as a bearer token; with auth on and none set, /metrics is off. */
+  readonly metricsToken: string | null
 }
 
 /** A setting that cannot be used; the app prints it and exits with status 2. */
@@ -82,8 +87,8 @@ function readAuth(env: NodeJS.ProcessEnv, cwd: string): AuthConfig {
  * Reads the configuration from environment variables (see the README's table): `PORT`, `HOST`,
  * `TANDEM_DATA_DIR`, `TANDEM_SQLITE_SYNC`, `TANDEM_WEB_DIR`, `TANDEM_AUTH_SECRET`,
  * `TANDEM_AUTH_PUBLIC_KEY`, `TANDEM_AUTH_AUDIENCE`, `TANDEM_AUTH_ISSUER`,
- * `TANDEM_ALLOWED_ORIGINS`, `TANDEM_DATABASE_URL`, `TANDEM_REDIS_URL` and one `TANDEM_MAX_…`
- * variable per limit.
+ * `TANDEM_ALLOWED_ORIGINS`, `TANDEM_DATABASE_URL`, `TANDEM_REDIS_URL`, `TANDEM_LOG_LEVEL`,
+ * `TANDEM_METRICS_TOKEN` and one `TANDEM_MAX_…` variable per limit.
  *
  * @throws {ConfigError} for a value that cannot be used.
  */
@@ -98,6 +103,10 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
   const redisUrl = env.TANDEM_REDIS_URL || null
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError("TANDEM_DATABASE_URL must be a postgres:// URL")
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError("TANDEM_REDIS_URL must be a redis:// or rediss:// URL")
+  const logLevel = env.TANDEM_LOG_LEVEL || "info"
+  if (!(logLevels as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`TANDEM_LOG_LEVEL must be one of ${logLevels.join(", ")}, not "${logLevel}"`)
+  }
   const origins = (env.TANDEM_ALLOWED_ORIGINS ?? "")
     .split(",")
     .map((origin) => origin.trim())
@@ -115,5 +124,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     shutdownTimeoutMs: positive(env, "TANDEM_SHUTDOWN_TIMEOUT_MS", 30_000),
     databaseUrl,
     redisUrl,
+    logLevel: logLevel as LogLevelName,
+    metricsToken: env.TANDEM_METRICS_TOKEN || null,
   }
 }

@@ -2,11 +2,13 @@
 import { join } from "node:path"
 import { createJwtAuthorizer } from "@tandem/auth-jwt"
 import { createRedisBus } from "@tandem/bus-redis"
-import { createConsoleLogger, createSyncServer, openAuthorizer, type DocumentStore, type RoomBus } from "@tandem/server"
+import { createMetrics } from "@tandem/metrics"
+import { createSyncServer, openAuthorizer, type DocumentStore, type RoomBus } from "@tandem/server"
 import { createNodeServer } from "@tandem/server/node"
 import { createPostgresStore } from "@tandem/storage-postgres"
 import { createSqliteStore } from "@tandem/storage-sqlite"
 import { ConfigError, readConfig } from "./config.js"
+import { createAppLogger } from "./log.js"
 import { webAppRoutes } from "./web.js"
 
 async function main(): Promise<void> {
@@ -16,7 +18,8 @@ async function main(): Promise<void> {
     console.error("tandem: TANDEM_REDIS_URL needs TANDEM_DATABASE_URL: instances sharing a bus must share a PostgreSQL store")
     process.exit(1)
   }
-  const logger = createConsoleLogger()
+  // JSON lines for collectors; readable ones for someone watching a terminal.
+  const logger = createAppLogger({ level: config.logLevel, pretty: process.stdout.isTTY === true })
   const dbPath = join(config.dataDir, "tandem.db")
   const store: DocumentStore = config.databaseUrl
     ? await createPostgresStore({ url: config.databaseUrl, onConnectionError: (error) => logger.warn("PostgreSQL connection error", { error }) })
@@ -43,12 +46,22 @@ async function main(): Promise<void> {
   })
   const routes = webAppRoutes(config.webDir)
   if (!routes) logger.warn("web app not built; serving sync and API only", { webDir: config.webDir })
-  const server = createNodeServer({ sync, allowedOrigins: config.allowedOrigins, ...(routes ? { routes } : {}) })
+  // Without auth everything is open, metrics too; with auth they need their own token, and are
+  // off without one. A token set is required either way.
+  const metrics = config.metricsToken !== null || config.auth.kind === "open" ? createMetrics({ sync }) : null
+  const server = createNodeServer({
+    sync,
+    allowedOrigins: config.allowedOrigins,
+    ...(routes ? { routes } : {}),
+    ...(metrics ? { metrics: { source: metrics, token: config.metricsToken } } : {}),
+  })
   const address = await server.listen(config.port, config.host)
 
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host
   const where = config.databaseUrl ? `data in PostgreSQL${bus ? ", instances joined through Redis" : ""}` : `data in ${dbPath}`
-  console.log(`Tandem listening on http://${shown}:${address.port} (editor at /, sync at ws://${shown}:${address.port}/sync/<doc>), ${where}`)
+  logger.info(`Tandem listening on http://${shown}:${address.port} (editor at /, sync at ws://${shown}:${address.port}/sync/<doc>), ${where}`, {
+    port: address.port,
+  })
 
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {
@@ -64,6 +77,7 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs)
     server
       .close()
+      .then(() => metrics?.close())
       .then(() => bus?.close())
       .then(() => store.close())
       .then(

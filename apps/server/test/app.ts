@@ -31,11 +31,18 @@ export async function startApp(dataDir: string, env: Record<string, string> = {}
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
   })
+  let app: App | null = null
   for await (const line of createInterface({ input: child.stdout! })) {
     const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line)
-    if (match) return { child, port: Number(match[1]), line, exited }
+    if (match) {
+      app = { child, port: Number(match[1]), line, exited }
+      break
+    }
   }
-  throw new Error("the server exited before it listened")
+  if (!app) throw new Error("the server exited before it listened")
+  // The server logs to stdout: left unread, the pipe would fill and block its writes.
+  child.stdout!.resume()
+  return app
 }
 
 /** A client speaking the wire protocol directly: asks for acks, keeps its own Y.Doc in sync. */

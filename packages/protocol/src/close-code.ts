@@ -6,6 +6,8 @@
 export const CloseCode = {
   /** The server is shutting down or the room is going away. Reconnect. */
   GoingAway: 1001,
+  /** A frame broke the WebSocket framing rules (unmasked, bad opcode); the WebSocket library sends it itself. */
+  ProtocolViolation: 1002,
   /** A text frame arrived; the protocol is binary only. */
   UnsupportedData: 1003,
   /** A frame could not be decoded, or carried an update Yjs cannot read. */

@@ -147,6 +147,12 @@ export class Connection {
     return this.grant.access
   }
 
+  /** What every log line about this connection carries: its id, its document and its user (`sub`) when known. */
+  logFields(): { readonly connection: number; readonly doc: string; readonly sub?: string } {
+    const { id, doc, grant } = this
+    return grant.userId === null ? { connection: id, doc } : { connection: id, doc, sub: grant.userId }
+  }
+
   /** Whether the connection has closed. */
   get closed(): boolean {
     return this.isClosed

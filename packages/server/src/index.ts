@@ -1,4 +1,14 @@
-export { createSyncServer, defaults, type SyncServer, type SyncServerOptions, type Limits, type ServerEvents, type ServerStats } from "./sync-server.js"
+export {
+  createSyncServer,
+  defaults,
+  type SyncServer,
+  type SyncServerOptions,
+  type Limits,
+  type ServerEvents,
+  type ServerStats,
+  type UpgradeRefusal,
+} from "./sync-server.js"
+export { Traffic } from "./traffic.js"
 export { Connection, type Socket, type ConnectionHandler, type ConnectionLimits, type JoinedRoom } from "./connection.js"
 export { AuthError, openAuthorizer, type Authorizer, type AuthRequest, type Grant, type AuthErrorCode, type Access, type Visibility } from "./auth.js"
 export { Room, RoomGoneError, contentKey, type RoomLimits, type RoomOptions, type ServerWrite, type WriteSource, type Applied } from "./room.js"
@@ -23,7 +33,7 @@ export {
 } from "./document-store.js"
 export { localBus, type RoomBus, type BusSubscriber } from "./room-bus.js"
 export { Emitter, type Listener } from "./emitter.js"
-export { createConsoleLogger, silentLogger, type Logger, type LogFields } from "./logger.js"
+export { createConsoleLogger, createCappedLogger, silentLogger, type Logger, type LogFields, type LogLevel } from "./logger.js"
 export { systemClock, type Clock, type ClockTimer } from "./clock.js"
 export { History, type HistoryOptions, type HistoryContext, type VersionRequest } from "./history.js"
 export { versionsToThin, defaultRetention, type RetentionPolicy } from "./retention.js"

@@ -5,6 +5,7 @@ import { StorageError } from "./document-store.js"
 import { GroupCommit } from "./group-commit.js"
 import { Room, type RoomLimits } from "./room.js"
 import type { BusSubscriber, RoomBus } from "./room-bus.js"
+import type { Traffic } from "./traffic.js"
 import { UpdateLog } from "./update-log.js"
 
 /** What the RoomManager needs to build rooms. */
@@ -30,6 +31,12 @@ export interface RoomManagerOptions {
   readonly onChanged: (room: Room) => void
   /** Another instance deleted a document; its room here, if loaded, is closed and dropped. */
   readonly onDeletedElsewhere: (doc: string) => void
+  /** A room read from storage updates of other instances that the bus had not delivered. */
+  readonly onGapFilled: (doc: string) => void
+  /** A storage transaction committed `updates` updates in `ms` milliseconds; must not throw. */
+  readonly onCommitted: (ms: number, updates: number) => void
+  /** The server's running totals, which rooms and bus subscriptions add to. */
+  readonly traffic: Traffic
   readonly limits: RoomLimits
 }
 
@@ -59,7 +66,7 @@ export class RoomManager {
   private readonly unwatch: Array<() => void>
 
   constructor(private readonly options: RoomManagerOptions) {
-    this.commits = new GroupCommit(options.store)
+    this.commits = new GroupCommit(options.store, options.onCommitted)
     const { bus } = options
     this.unwatch = [
       // Messages sent while the bus was down are lost: every room reads what it missed.
@@ -80,6 +87,13 @@ export class RoomManager {
   /** Number of rooms loaded or loading. */
   get size(): number {
     return this.entries.size
+  }
+
+  /** Updates appended in every loaded room and not yet committed. Walks the rooms: for monitoring, not for hot paths. */
+  pendingWrites(): number {
+    let pending = 0
+    for (const entry of this.entries.values()) pending += entry.loaded?.log.pending ?? 0
+    return pending
   }
 
   /** The rooms loaded or loading, by name. */
@@ -252,9 +266,18 @@ export class RoomManager {
   private async subscribe(name: string): Promise<{ attach: (room: Room) => void; unsubscribe: () => void }> {
     let target: Room | null = null
     const early: Array<(room: Room) => void> = []
+    const { traffic } = this.options
     const subscriber: BusSubscriber = {
-      updates: (fromSeq, updates) => (target ? target.remoteUpdates(fromSeq, updates) : early.push((room) => room.remoteUpdates(fromSeq, updates))),
-      awareness: (update, instance) => (target ? target.remoteAwareness(update, instance) : early.push((room) => room.remoteAwareness(update, instance))),
+      updates: (fromSeq, updates) => {
+        traffic.busUpdatesReceived++
+        if (target) target.remoteUpdates(fromSeq, updates)
+        else early.push((room) => room.remoteUpdates(fromSeq, updates))
+      },
+      awareness: (update, instance) => {
+        traffic.busAwarenessReceived++
+        if (target) target.remoteAwareness(update, instance)
+        else early.push((room) => room.remoteAwareness(update, instance))
+      },
       deleted: () => this.deletedElsewhere(name),
     }
     let unsubscribe: () => void
@@ -329,6 +352,8 @@ export class RoomManager {
       onBusError: (error) => this.options.onBusError(name, error),
       onBroken: (error) => this.broken(room, error),
       onChanged: this.options.onChanged,
+      onGapFilled: () => this.options.onGapFilled(name),
+      traffic: this.options.traffic,
     })
     // A document stored as one part (a snapshot with an empty log, say) is that part exactly.
     const parts = [...(stored?.snapshot ? [stored.snapshot] : []), ...(stored?.updates.map((u) => u.data) ?? [])]

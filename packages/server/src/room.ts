@@ -17,6 +17,7 @@ import { Connection } from "./connection.js"
 import type { DocumentStore } from "./document-store.js"
 import type { RoomBus } from "./room-bus.js"
 import { Sequencer } from "./sequencer.js"
+import type { Traffic } from "./traffic.js"
 import type { UpdateLog } from "./update-log.js"
 import { carriesNews } from "./carries-news.js"
 
@@ -76,6 +77,10 @@ export interface RoomOptions {
   readonly onBroken: (error: unknown) => void
   /** The document changed, whoever changed it; called after the change is queued for storage. */
   readonly onChanged: (room: Room) => void
+  /** Reading storage brought updates of other instances that the bus had not delivered. */
+  readonly onGapFilled: () => void
+  /** The server's running totals, which the room adds its messages and deliveries to. */
+  readonly traffic: Traffic
 }
 
 interface AwarenessChange {
@@ -233,6 +238,7 @@ export class Room {
       }
       case "sync-step-2":
       case "update": {
+        if (message.summary.clocks.size > 0 || message.summary.deletes.length > 0) this.options.traffic.updatesReceived++
         const count = connection.countUpdate()
         const applied = this.applyUpdate(message.update, message.summary, connection)
         if (applied === "refused" || applied === "pending") {
@@ -255,6 +261,7 @@ export class Room {
         return
       }
       case "awareness":
+        this.options.traffic.awarenessReceived++
         this.applyAwareness(connection, message.entries, message.update)
         return
       case "query-awareness":
@@ -487,9 +494,14 @@ export class Room {
     // subscriber's state will hold it.
     const recipients = [...this.subscribers]
     this.log.append(update, () => {
+      let sent = 0
       for (const connection of recipients) {
-        if (connection !== origin) connection.send(frame)
+        if (connection === origin || connection.closed) continue
+        connection.send(frame)
+        sent++
       }
+      // Counted once per commit callback, not per send: the relay loop is the hot path.
+      this.options.traffic.deliveries += sent
     })
     this.options.onChanged(this)
   }
@@ -500,6 +512,7 @@ export class Room {
    */
   committed(fromSeq: number, updates: readonly Uint8Array[]): void {
     this.bus.publishUpdates(this.name, fromSeq, updates)
+    this.options.traffic.busUpdatesPublished++
     this.sequencer.committed(fromSeq, updates.length)
     this.watchGap()
   }
@@ -563,7 +576,7 @@ export class Room {
       const since = store.loadSince ? await store.loadSince(this.name, this.sequencer.head) : null
       if (this.gone) return
       if (since) {
-        this.sequencer.filled(since)
+        if (this.sequencer.filled(since)) this.options.onGapFilled()
         return
       }
       // Compaction folded what we lack into the snapshot (or the store cannot read a range):
@@ -579,7 +592,9 @@ export class Room {
       } finally {
         this.doc.off("update", this.relayRemote)
       }
+      const before = this.sequencer.head
       this.sequencer.reset(stored.head)
+      if (this.sequencer.head > before) this.options.onGapFilled()
     } catch (error) {
       this.options.onBusError(error)
     }
@@ -609,6 +624,7 @@ export class Room {
     this.fullStateFrame = null
     const frame = encodeUpdate(update)
     for (const connection of this.subscribers) connection.send(frame)
+    this.options.traffic.deliveries += this.subscribers.size
   }
 
   private remoteOrigin(instance: string): RemoteOrigin {
@@ -642,7 +658,10 @@ export class Room {
     // Sent to the sender too: the stock client reconnects when it hears nothing for 30 seconds,
     // and its own awareness renewal coming back is what it hears in a quiet room.
     for (const connection of this.connections) connection.send(frame)
-    if (!remote) this.bus.publishAwareness(this.name, update)
+    if (!remote) {
+      this.bus.publishAwareness(this.name, update)
+      this.options.traffic.busAwarenessPublished++
+    }
   }
 
   private encodeAwarenessOf(clients: number[]): Uint8Array {

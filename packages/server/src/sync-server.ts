@@ -1,8 +1,8 @@
 import { CloseCode, type Message } from "@tandem/protocol"
-import { openAuthorizer, type Authorizer, type Grant } from "./auth.js"
+import { AuthError, openAuthorizer, type Authorizer, type Grant } from "./auth.js"
 import { systemClock, type Clock } from "./clock.js"
 import { Connection, type ConnectionHandler, type Socket } from "./connection.js"
-import type { DocumentStore, Quarantine, StorageError, VersionInfo } from "./document-store.js"
+import { StorageError, type DocumentStore, type Quarantine, type VersionInfo } from "./document-store.js"
 import { Emitter } from "./emitter.js"
 import { History, type HistoryOptions } from "./history.js"
 import { defaultRetention, type RetentionPolicy } from "./retention.js"
@@ -10,6 +10,7 @@ import { createConsoleLogger, type Logger } from "./logger.js"
 import { localBus, type RoomBus } from "./room-bus.js"
 import { RoomManager } from "./room-manager.js"
 import type { Room } from "./room.js"
+import { Traffic } from "./traffic.js"
 
 /**
  * Limits on what one peer may do, so no one can hurt anyone else. The defaults leave room for a
@@ -107,7 +108,47 @@ export interface ServerEvents {
   quarantined: { readonly doc: string; readonly parts: Quarantine }
   "version-created": { readonly doc: string; readonly version: VersionInfo }
   "document-deleted": { readonly doc: string }
+  /**
+   * Storage failed to load the document a connection was opening; it is closed with 1011. Each
+   * connection waiting on the failed load gets one.
+   */
+  "load-failed": { readonly doc: string; readonly error: StorageError }
+  /**
+   * A storage transaction of accepted updates committed, after `ms` milliseconds. With a store
+   * that has `appendMany`, the documents that wrote in one turn of the event loop share one.
+   */
+  "commit-finished": { readonly ms: number; readonly updates: number }
+  /**
+   * The transport refused an upgrade request before any socket existed: `status` is the HTTP
+   * status it answered, `doc` the document asked for once the name was read.
+   */
+  "upgrade-refused": { readonly status: number; readonly reason: UpgradeRefusal; readonly doc: string | null }
+  /**
+   * The transport cut a peer off without a closing handshake: it stopped reading (`slow`, its
+   * unsent frames passed `maxBufferedBytes`) or did not answer a ping (`ping`).
+   */
+  "peer-dropped": { readonly doc: string; readonly connection: number; readonly reason: "slow" | "ping" }
+  /** With a bus: a room read from storage updates of other instances the bus had not brought. */
+  "bus-gap-filled": { readonly doc: string }
 }
+
+/**
+ * Why an upgrade request was refused, with the HTTP status each gets: `not-found` (404, not a
+ * sync path), `bad-name` (400, not a valid document name), `bad-handshake` (400, not a valid
+ * WebSocket handshake), `origin` (403, an origin not allowed), `connections` and
+ * `connections-per-ip` (503, a connection limit), `unauthenticated` (401) and `forbidden` (403)
+ * from the authorizer, `authorizer-failed` (500, the authorizer threw something else).
+ */
+export type UpgradeRefusal =
+  | "not-found"
+  | "bad-name"
+  | "bad-handshake"
+  | "origin"
+  | "connections"
+  | "connections-per-ip"
+  | "unauthenticated"
+  | "forbidden"
+  | "authorizer-failed"
 
 /** Counts since the server started, for monitoring. */
 export interface ServerStats {
@@ -119,11 +160,21 @@ export interface ServerStats {
   readonly quarantined: number
   readonly rooms: number
   readonly connections: number
+  /** Updates appended in every room and not yet committed. */
+  readonly pendingWrites: number
 }
 
 /** A Yjs document server, independent of any transport. Built by {@link createSyncServer}. */
 export interface SyncServer {
+  /**
+   * What happens, as it happens: rooms, connections, commits, storage failures, and what the
+   * transport refuses or drops (which it reports here too).
+   */
   readonly events: Emitter<ServerEvents>
+  /** Running totals of updates, deliveries, bytes and bus messages, which the transport adds to as well. */
+  readonly traffic: Traffic
+  /** Whether other instances serve the same documents (a bus other than `localBus` is configured). */
+  readonly shared: boolean
   readonly rooms: RoomManager
   readonly limits: Limits
   readonly logger: Logger
@@ -155,7 +206,7 @@ export interface SyncServer {
    * empty again. Resolves to whether anything was stored under it.
    */
   deleteDocument(doc: string): Promise<boolean>
-  /** Counts since start: storage failures, quarantined parts, rooms and connections. */
+  /** Counts since start: storage failures, quarantined parts; rooms, connections and pending writes now. */
   stats(): ServerStats
   /**
    * Stops: refuses new connections, closes open ones with 1001 and resolves once every room has
@@ -186,9 +237,9 @@ class Server implements SyncServer, ConnectionHandler {
   readonly store: DocumentStore
   readonly clock: Clock
   readonly history: History | null
+  readonly traffic = new Traffic()
   private readonly connections = new Set<Connection>()
-  /** Whether other instances serve the same documents (a bus is configured). */
-  private readonly shared: boolean
+  readonly shared: boolean
   private readonly counters = { saveFailures: 0, loadFailures: 0, quarantined: 0 }
   private nextConnectionId = 1
   private closing: Promise<void> | null = null
@@ -234,6 +285,9 @@ class Server implements SyncServer, ConnectionHandler {
         this.history?.forget(doc)
         this.events.emit("document-deleted", { doc })
       },
+      onGapFilled: (doc) => this.events.emit("bus-gap-filled", { doc }),
+      onCommitted: (ms, updates) => this.events.emit("commit-finished", { ms, updates }),
+      traffic: this.traffic,
       limits,
     })
   }
@@ -254,6 +308,7 @@ class Server implements SyncServer, ConnectionHandler {
       onError: (error) => {
         this.counters.saveFailures++
         this.logger.error("could not store a version", { doc: error.doc, code: error.code, error })
+        this.events.emit("save-failed", { doc: error.doc, error, attempt: 1 })
       },
     })
     return history
@@ -272,7 +327,7 @@ class Server implements SyncServer, ConnectionHandler {
         const left = grant.expiresAt! - Date.now()
         // setTimeout fires at once for delays past 2^31 ms; wait in steps instead.
         if (left > 0) connection.expiry = setTimeout(expire, Math.min(left, 2 ** 30))
-        else connection.close(CloseCode.Unauthorized, "token expired")
+        else connection.fail(CloseCode.Unauthorized, new AuthError("unauthenticated", "token expired"))
       }
       expire()
       if (connection.closed) return connection
@@ -290,7 +345,8 @@ class Server implements SyncServer, ConnectionHandler {
       },
       (error: unknown) => {
         this.counters.loadFailures++
-        this.logger.error("could not load document", { doc, error })
+        this.logger.error("could not load document", { ...connection.logFields(), error })
+        if (error instanceof StorageError) this.events.emit("load-failed", { doc, error })
         connection.fail(CloseCode.Internal, error)
       },
     )
@@ -317,12 +373,12 @@ class Server implements SyncServer, ConnectionHandler {
 
   failed(connection: Connection, code: number, error: unknown): void {
     const { doc, id } = connection
-    this.logger.warn("closing connection", { doc, connection: id, code, error })
+    this.logger.warn("closing connection", { ...connection.logFields(), code, error })
     this.events.emit("connection-failed", { doc, connection: id, code, error })
   }
 
   stats(): ServerStats {
-    return { ...this.counters, rooms: this.rooms.size, connections: this.connections.size }
+    return { ...this.counters, rooms: this.rooms.size, connections: this.connections.size, pendingWrites: this.rooms.pendingWrites() }
   }
 
   readText(doc: string): Promise<string | null> {

@@ -50,6 +50,8 @@ export class UpdateLog {
   private head: number
   private logLength: number
   private logBytes = 0
+  /** Updates appended and not yet committed, for monitoring. */
+  private waiting = 0
   private next: Batch | null = null
   private writing = false
   private idleWaiters: Array<() => void> = []
@@ -65,6 +67,11 @@ export class UpdateLog {
   constructor(private readonly options: UpdateLogOptions) {
     this.head = options.head
     this.logLength = options.logLength
+  }
+
+  /** Updates appended and not yet committed: waiting for their turn, or in the write under way. */
+  get pending(): number {
+    return this.waiting
   }
 
   /** Whether anything has ever been stored for this document. */
@@ -84,6 +91,7 @@ export class UpdateLog {
       if (!this.writing) this.options.commits.defer(() => void this.drain())
     }
     this.next.entries.push({ update, done: onStored })
+    this.waiting++
   }
 
   /** A position in what is waiting to be stored, for {@link UpdateLog.discardSince}. */
@@ -97,7 +105,7 @@ export class UpdateLog {
    */
   discardSince(mark: number): void {
     if (!this.next) return
-    this.next.entries.splice(mark)
+    for (const entry of this.next.entries.splice(mark)) if (entry.update) this.waiting--
     if (this.next.entries.length === 0) this.next = null
   }
 
@@ -154,6 +162,7 @@ export class UpdateLog {
     for (let attempt = 1; ; attempt++) {
       try {
         this.head = await commits.append(doc, updates)
+        this.waiting -= updates.length
         this.logLength += updates.length
         for (const update of updates) this.logBytes += update.byteLength
         return

@@ -3,11 +3,13 @@ import type { AddressInfo } from "node:net"
 import express, { type RequestHandler } from "express"
 import type { SyncServer } from "../sync-server.js"
 import { createDocsApi } from "./docs-api.js"
+import { createMetricsRoute, type MetricsRouteOptions } from "./metrics-route.js"
 import { WebSocketTransport } from "./websocket.js"
 
 export { createDocsApi } from "./docs-api.js"
 export { rawPath, requestToken, ApiError, sendError } from "./http.js"
 export { WebSocketTransport, type WebSocketTransportOptions } from "./websocket.js"
+export { createMetricsRoute, type MetricsRouteOptions, type MetricsSource } from "./metrics-route.js"
 
 /** Options of {@link createNodeServer}. */
 export interface NodeServerOptions {
@@ -18,6 +20,11 @@ export interface NodeServerOptions {
   readonly heartbeatMs?: number
   /** Origins browsers may open sync connections from; by default any. */
   readonly allowedOrigins?: readonly string[] | null
+  /**
+   * Serves `GET /metrics` from `source`, open or behind a bearer token (see
+   * {@link createMetricsRoute}). Without it (or with `false`) there is no such route: 404.
+   */
+  readonly metrics?: MetricsRouteOptions | false
 }
 
 /** A SyncServer served over HTTP and WebSocket by Node. */
@@ -34,7 +41,8 @@ export interface NodeServer {
 
 /**
  * Serves a SyncServer on Node's HTTP server: WebSocket sync at `/sync/<doc>`, `GET /healthz`,
- * the documents API under `/api/docs` (see `createDocsApi`), then `routes`.
+ * `GET /metrics` when `metrics` is given, the documents API under `/api/docs` (see
+ * `createDocsApi`), then `routes`.
  */
 export function createNodeServer(options: NodeServerOptions): NodeServer {
   const { sync } = options
@@ -50,6 +58,7 @@ export function createNodeServer(options: NodeServerOptions): NodeServer {
   app.get("/healthz", (_req, res) => {
     res.status(200).type("text/plain").send("ok\n")
   })
+  if (options.metrics) app.use(createMetricsRoute(options.metrics, (error) => sync.logger.error("could not collect metrics", { error })))
   app.use(createDocsApi(sync))
   if (options.routes) app.use(options.routes)
   const http = createServer(app)

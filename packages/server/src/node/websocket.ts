@@ -4,7 +4,7 @@ import { CloseCode, parseDocName } from "@tandem/protocol"
 import { WebSocket, WebSocketServer, type RawData } from "ws"
 import { AuthError, type Grant } from "../auth.js"
 import type { Connection, Socket } from "../connection.js"
-import type { SyncServer } from "../sync-server.js"
+import type { SyncServer, UpgradeRefusal } from "../sync-server.js"
 import { rawPath, requestToken } from "./http.js"
 import { wireFrame } from "./wire-frame.js"
 
@@ -19,8 +19,48 @@ export interface WebSocketTransportOptions {
   readonly allowedOrigins: readonly string[] | null
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
+const statusText: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+}
+
+/**
+ * Answers an upgrade request with `status` and reports it as an "upgrade-refused" event (and a
+ * debug line: a scan of bad tokens must not crowd out the warnings).
+ */
+function refuse(sync: SyncServer, socket: Duplex, status: number, reason: UpgradeRefusal, doc: string | null): void {
+  const text = statusText[status] ?? "Error"
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
+  sync.logger.debug("upgrade refused", { status, reason, doc })
+  sync.events.emit("upgrade-refused", { status, reason, doc })
+}
+
+/** Cuts a peer off without a closing handshake, and reports it as a "peer-dropped" event. */
+function drop(peer: Peer, reason: "slow" | "ping", fields: Record<string, unknown>): void {
+  const { connection, sync } = peer
+  peer.ws.terminate()
+  if (reason === "slow") sync.logger.warn("dropping a peer that does not read", { ...connection.logFields(), ...fields })
+  else sync.logger.debug("dropping a peer that missed a ping", connection.logFields())
+  sync.events.emit("peer-dropped", { doc: connection.doc, connection: connection.id, reason })
+}
+
+/** The close code ws sends, having closed the socket itself, for the error it reports. */
+function closeCodeOf(error: Error): number {
+  switch ((error as Error & { code?: unknown }).code) {
+    case "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH":
+    case "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH":
+      return CloseCode.TooBig
+    case "WS_ERR_INVALID_UTF8":
+      return CloseCode.Malformed
+    case "WS_ERR_TOO_MANY_BUFFERED_PARTS":
+      return CloseCode.Policy
+    default:
+      return CloseCode.ProtocolViolation
+  }
 }
 
 /** Sockets corked until the end of this stretch of synchronous code. */
@@ -60,7 +100,6 @@ class Peer implements Socket {
   constructor(
     readonly ws: WebSocket,
     readonly raw: Duplex,
-    private readonly doc: string,
     readonly sync: SyncServer,
     readonly release: () => void,
   ) {}
@@ -68,6 +107,7 @@ class Peer implements Socket {
   send(data: Uint8Array): void {
     const { ws, raw, sync } = this
     if (ws.readyState !== ws.OPEN || !raw.writable) return
+    sync.traffic.bytesOut += data.byteLength
     cork(raw)
     // Written to the socket as one finished frame, shared by every peer the same bytes go to.
     // Safe beside ws's own writes (pings, the close frame): ws queues nothing without
@@ -75,10 +115,7 @@ class Peer implements Socket {
     raw.write(wireFrame(data))
     // A peer that stops reading would make us buffer without bound. No close frame can reach it
     // through the full buffer, so it is cut off.
-    if (raw.writableLength > sync.limits.maxBufferedBytes) {
-      sync.logger.warn("dropping a peer that does not read", { doc: this.doc, buffered: raw.writableLength })
-      ws.terminate()
-    }
+    if (raw.writableLength > sync.limits.maxBufferedBytes) drop(this, "slow", { buffered: raw.writableLength })
   }
 
   close(code: number, reason: string): void {
@@ -87,8 +124,10 @@ class Peer implements Socket {
 }
 
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  const { connection } = peerOf(this)
-  if (isBinary) connection.receive(toBytes(data))
+  const { connection, sync } = peerOf(this)
+  const bytes = toBytes(data)
+  sync.traffic.bytesIn += bytes.byteLength
+  if (isBinary) connection.receive(bytes)
   else connection.fail(CloseCode.UnsupportedData, new Error("text frames are not supported"))
 }
 
@@ -96,9 +135,13 @@ function onPong(this: WebSocket): void {
   peerOf(this).alive = true
 }
 
+/**
+ * ws reports a frame that breaks the WebSocket rules (oversized, unmasked, bad UTF-8) and closes
+ * the socket itself with the matching code; the connection fails with that code, so the refusal
+ * is logged and counted like the core's own.
+ */
 function onError(this: WebSocket, error: Error): void {
-  const peer = peerOf(this)
-  peer.sync.logger.warn("socket error", { doc: peer.connection.doc, connection: peer.connection.id, error })
+  peerOf(this).connection.fail(closeCodeOf(error), error)
 }
 
 function destroySocket(this: Duplex): void {
@@ -132,6 +175,9 @@ export class WebSocketTransport {
       clientTracking: false,
       WebSocket: PeerSocket,
     })
+    // ws answers a handshake it cannot accept (a bad key or version) with 400 itself unless
+    // someone listens; listening lets that refusal be reported like the others.
+    this.wss.on("wsClientError", (_error: Error, socket: Duplex) => refuse(options.sync, socket, 400, "bad-handshake", null))
     this.heartbeat = setInterval(() => this.ping(), options.heartbeatMs)
     this.heartbeat.unref()
   }
@@ -144,25 +190,29 @@ export class WebSocketTransport {
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", destroySocket)
+    const { allowedOrigins, sync } = this.options
     const path = rawPath(req.url)
     if (!path.startsWith(syncPrefix)) {
-      refuse(socket, 404, "Not Found")
+      refuse(sync, socket, 404, "not-found", null)
       return
     }
     const doc = parseDocName(path.slice(syncPrefix.length))
     if (doc === null) {
-      refuse(socket, 400, "Bad Request")
+      refuse(sync, socket, 400, "bad-name", null)
       return
     }
-    const { allowedOrigins, sync } = this.options
     const origin = req.headers.origin
     if (allowedOrigins && origin !== undefined && !allowedOrigins.includes(origin)) {
-      refuse(socket, 403, "Forbidden")
+      refuse(sync, socket, 403, "origin", doc)
       return
     }
     const ip = req.socket.remoteAddress ?? "unknown"
-    if (this.total >= sync.limits.maxConnections || (this.perIp.get(ip) ?? 0) >= sync.limits.maxConnectionsPerIp) {
-      refuse(socket, 503, "Service Unavailable")
+    if (this.total >= sync.limits.maxConnections) {
+      refuse(sync, socket, 503, "connections", doc)
+      return
+    }
+    if ((this.perIp.get(ip) ?? 0) >= sync.limits.maxConnectionsPerIp) {
+      refuse(sync, socket, 503, "connections-per-ip", doc)
       return
     }
     // The slot is taken now, so requests waiting on the authorizer count against the limits too.
@@ -177,10 +227,10 @@ export class WebSocketTransport {
       },
       (error: unknown) => {
         release()
-        if (error instanceof AuthError) refuse(socket, error.status, error.status === 401 ? "Unauthorized" : "Forbidden")
+        if (error instanceof AuthError) refuse(sync, socket, error.status, error.code, doc)
         else {
           sync.logger.error("authorizer failed", { doc, error })
-          refuse(socket, 500, "Internal Server Error")
+          refuse(sync, socket, 500, "authorizer-failed", doc)
         }
       },
     )
@@ -225,7 +275,7 @@ export class WebSocketTransport {
   }
 
   private accept(ws: WebSocket, raw: Duplex, doc: string, grant: Grant, release: () => void): void {
-    const peer = new Peer(ws, raw, doc, this.options.sync, release)
+    const peer = new Peer(ws, raw, this.options.sync, release)
     this.sockets.add(peer)
     ;(ws as PeerSocket).peer = peer
     peer.connection = this.options.sync.connect(peer, doc, grant)
@@ -244,7 +294,7 @@ export class WebSocketTransport {
   private ping(): void {
     for (const peer of this.sockets) {
       if (!peer.alive) {
-        peer.ws.terminate()
+        if (peer.ws.readyState !== peer.ws.CLOSED) drop(peer, "ping", {})
         continue
       }
       peer.alive = false
