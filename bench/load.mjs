@@ -92,15 +92,22 @@ const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
  * A fan-out in three steps, so the server's CPU can be read around the middle one alone:
  * `fanout-open` connects every client, `fanout-drive` sends edits for the duration and waits
  * until they are delivered, `fanout-check` checks convergence and disconnects.
+ *
+ * Given several instances of one server (`urls` rather than `url`), client i of each room
+ * connects to instance i mod their number, so the first two writers are on different instances;
+ * latencies of deliveries from a writer on another instance are also reported on their own.
  */
 let fan = null
 
 async function fanoutOpen(task) {
-  fan = { task, latencies: [], delivered: 0, clients: [] }
+  const urls = task.urls ?? [task.url]
+  // Which instance each stamp was sent to, so a receiver knows whether it crossed instances.
+  fan = { task, urls, latencies: [], crossLatencies: [], delivered: 0, clients: [], sentTo: new Map() }
   const state = fan
   for (const room of task.rooms) {
     const roomClients = await Promise.all(
       Array.from({ length: task.clientsPerRoom }, async (_, i) => {
+        const instance = i % urls.length
         // A writer is an editor: it applies what the others write, so its edits land where
         // theirs end, as they would in a shared document.
         const doc = i < task.writersPerRoom ? new Y.Doc() : null
@@ -108,17 +115,19 @@ async function fanoutOpen(task) {
         // nothing by that: the writer's own stamps are not counted.
         const own = new Set()
         const d = dialect(task.dialect, room)
-        const client = await open(task, room, (frame) => {
+        const client = await open({ ...task, url: urls[instance] }, room, (frame) => {
           const now = performance.now()
           for (const t of stamps(frame)) {
             if (own.delete(t)) continue
             state.latencies.push(now - t)
+            const from = state.sentTo.get(t)
+            if (from !== undefined && from !== instance) state.crossLatencies.push(now - t)
             state.delivered++
           }
           const update = doc && d.updateOf(frame)
           if (update) Y.applyUpdate(doc, update, "remote")
         })
-        return { ...client, room, writer: doc !== null, doc, own }
+        return { ...client, room, instance, writer: doc !== null, doc, own }
       }),
     )
     state.clients.push(...roomClients)
@@ -137,6 +146,7 @@ async function fanoutDrive({ durationMs, ratePerWriter }) {
   const writers = fan.writers
   for (const w of writers) w.sent = 0
   fan.latencies = []
+  fan.crossLatencies = []
   fan.delivered = 0
   const cpu = process.cpuUsage()
   const start = performance.now()
@@ -154,6 +164,7 @@ async function fanoutDrive({ durationMs, ratePerWriter }) {
         while (w.sent < due) {
           const t = performance.now()
           w.own.add(t)
+          fan.sentTo.set(t, w.instance)
           text.insert(text.length, `t=${t};`)
           w.ws.send(w.d.update(w.pending.pop()))
           w.sent++
@@ -166,19 +177,21 @@ async function fanoutDrive({ durationMs, ratePerWriter }) {
   const expected = sent * (task.clientsPerRoom - 1)
   for (let waited = 0; fan.delivered < expected && waited < 5000; waited += 20) await wait(20)
   const usage = process.cpuUsage(cpu)
-  return { latencies: fan.latencies, sent, delivered: fan.delivered, expected, loadCpuMs: (usage.user + usage.system) / 1000 }
+  return { latencies: fan.latencies, crossLatencies: fan.crossLatencies, sent, delivered: fan.delivered, expected, loadCpuMs: (usage.user + usage.system) / 1000 }
 }
 
 async function fanoutCheck() {
-  const { task, clients, writers } = fan
-  // Convergence: a fresh client on each room must receive every marker sent there.
+  const { task, urls, clients, writers } = fan
+  // Convergence: a fresh client on each room, on every instance, must receive every marker sent there.
   let converged = true
   if (task.dialect !== "relay") {
     for (const room of task.rooms) {
       const roomSent = writers.filter((w) => w.room === room).reduce((sum, w) => sum + w.total, 0)
-      const checker = await open(task, room)
-      if (stamps(checker.frame).length !== roomSent) converged = false
-      checker.ws.terminate()
+      for (const url of urls) {
+        const checker = await open({ ...task, url }, room)
+        if (stamps(checker.frame).length !== roomSent) converged = false
+        checker.ws.terminate()
+      }
     }
   } else converged = fan.delivered === writers.reduce((sum, w) => sum + w.sent, 0) * (task.clientsPerRoom - 1)
   for (const c of clients) c.ws.terminate()

@@ -1,8 +1,9 @@
 // `npm run bench`: the same load against Tandem, @y/websocket-server, @hocuspocus/server and a raw
-// ws relay, one after another on loopback, in one run. Prints a table, writes it to
-// bench/results/ and into the README. Every comparison is a ratio taken within this run.
-import { fork } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs"
+// ws relay, one after another on loopback, in one run; then Tandem ×2 on PostgreSQL + Redis
+// against @hocuspocus/server ×2 + Redis and Tandem ×1 (several instances). Prints a table, writes
+// it to bench/results/ and into the README. Every comparison is a ratio taken within this run.
+import { fork, spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from "node:fs"
 import { createServer } from "node:net"
 import { cpus, tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -11,6 +12,7 @@ import { gunzipSync } from "node:zlib"
 import Database from "better-sqlite3"
 import * as Y from "yjs"
 import { createSqliteStore } from "@tandem/storage-sqlite"
+import { startPostgres, startRedis } from "../scripts/services.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, "..")
@@ -33,12 +35,13 @@ const freePort = () =>
     })
   })
 
-async function startServer(server, dataDir) {
+/** Starts one server process: `node servers/<script> PORT DATA_DIR ...args`. */
+async function startServer(server, dataDir, args = []) {
   const port = await freePort()
   // TANDEM_BENCH_PROFILE=<dir> writes a CPU profile of every server process there.
   const profile = process.env.TANDEM_BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TANDEM_BENCH_PROFILE}`] : []
   const hook = ["--expose-gc", "--import", pathToFileURL(join(here, "servers", "gc-hook.mjs")).href]
-  const child = fork(join(here, "servers", server.script), [String(port), dataDir], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [...hook, ...profile] })
+  const child = fork(join(here, "servers", server.script), [String(port), dataDir, ...args], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [...hook, ...profile] })
   await new Promise((resolve, reject) => {
     child.once("message", resolve)
     child.once("exit", (code) => reject(new Error(`${server.name} exited with ${code}`)))
@@ -57,6 +60,46 @@ async function startServer(server, dataDir) {
 function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
   return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+/** The fields of /proc/PID/stat after the command name (state first), or null once it has exited. */
+function procStat(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+  } catch {
+    return null
+  }
+}
+const livePids = () => readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number)
+function procComm(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim()
+  } catch {
+    return ""
+  }
+}
+function procCmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")
+  } catch {
+    return []
+  }
+}
+
+/**
+ * CPU time (ms) of a process and all it started: its own, that of its children alive now, and
+ * that of those that ended (the kernel adds a reaped child's time to its parent's cutime and
+ * cstime). PostgreSQL forks a process per connection and reaps them as they close.
+ */
+function familyCpuMs(parent) {
+  const own = procStat(parent)
+  if (!own) return NaN
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])
+  for (const pid of livePids()) {
+    const fields = procStat(pid)
+    if (fields && Number(fields[1]) === parent) ticks += Number(fields[11]) + Number(fields[12])
+  }
+  return ticks * 10
 }
 function rssBytes(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024
@@ -90,15 +133,29 @@ const percentile = (values, p) => {
 async function fanoutRun(server, shape, ratePerWriter, durationMs) {
   const dataDir = mkdtempSync(join(tmpdir(), "tandem-bench-"))
   const running = await startServer(server, dataDir)
-  const loads = [loader(), loader()]
   try {
     const rooms = Array.from({ length: shape.rooms }, (_, i) => `fan-${shape.clients}-${i}`)
+    return await measureFanout({ urls: [running.url], dialect: server.dialect, cpuMs: () => ({ server: cpuMs(running.child.pid) }) }, rooms, shape, ratePerWriter, durationMs)
+  } finally {
+    await running.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Drives a fan-out against running servers: `urls` are the instances (each room's clients
+ * alternate between them), `cpuMs()` the CPU time of every process that serves them, by part
+ * (`{ server }`, or `{ instances, postgres, redis }`); the figure is their sum.
+ */
+async function measureFanout({ urls, dialect, cpuMs: serverCpuMs }, rooms, shape, ratePerWriter, durationMs) {
+  const loads = [loader(), loader()]
+  try {
     await Promise.all(
       loads.map((load, i) =>
         load.run({
           kind: "fanout-open",
-          url: running.url,
-          dialect: server.dialect,
+          urls,
+          dialect,
           rooms: rooms.filter((_, r) => r % loads.length === i),
           clientsPerRoom: shape.clients,
           writersPerRoom: shape.writers,
@@ -110,18 +167,25 @@ async function fanoutRun(server, shape, ratePerWriter, durationMs) {
     await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter, durationMs: 1000 })))
     // The server's CPU is read around the sending alone: connecting clients and checking
     // convergence are not part of delivering updates.
-    const before = cpuMs(running.child.pid)
+    const before = serverCpuMs()
     const results = await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter, durationMs })))
-    const serverCpu = cpuMs(running.child.pid) - before
+    const after = serverCpuMs()
+    const cpuParts = Object.fromEntries(Object.keys(after).map((part) => [part, after[part] - before[part]]))
+    const serverCpu = Object.values(cpuParts).reduce((sum, ms) => sum + ms, 0)
     const checks = await Promise.all(loads.map((load) => load.run({ kind: "fanout-check" })))
     const latencies = results.flatMap((r) => r.latencies)
+    const crossLatencies = results.flatMap((r) => r.crossLatencies)
     const delivered = results.reduce((s, r) => s + r.delivered, 0)
     const expected = results.reduce((s, r) => s + r.expected, 0)
     const sent = results.reduce((s, r) => s + r.sent, 0)
     return {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
+      crossP50: percentile(crossLatencies, 50),
+      crossP99: percentile(crossLatencies, 99),
+      crossShare: crossLatencies.length / Math.max(1, latencies.length),
       cpuPerDeliveryUs: (serverCpu * 1000) / Math.max(1, delivered),
+      cpuPartsPerDeliveryUs: Object.fromEntries(Object.entries(cpuParts).map(([part, ms]) => [part, (ms * 1000) / Math.max(1, delivered)])),
       deliveredShare: delivered / Math.max(1, expected),
       converged: checks.every((r) => r.converged),
       rate: sent / (durationMs / 1000),
@@ -130,8 +194,6 @@ async function fanoutRun(server, shape, ratePerWriter, durationMs) {
     }
   } finally {
     for (const load of loads) load.stop()
-    await running.stop()
-    rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
@@ -263,6 +325,167 @@ async function persistence() {
   }
 }
 
+/**
+ * The several-instances scenario: each system serves the same rooms, whose clients alternate
+ * between its instances. Tandem ×1 is the baseline, with every client on its one instance.
+ */
+const clusterShape = { title: "rooms of 10", rooms: 10, clients: 10, writers: 2, rate: 10 }
+const clusterSystems = [
+  {
+    name: "tandem-cluster",
+    label: "Tandem ×2 (PostgreSQL + Redis)",
+    server: { name: "tandem-cluster", script: "tandem-cluster.mjs", dialect: "y-websocket", path: "/sync" },
+    instances: 2,
+    postgres: true,
+    redis: true,
+  },
+  {
+    name: "hocuspocus-redis",
+    label: "@hocuspocus/server ×2 + Redis",
+    server: { name: "hocuspocus-redis", script: "hocuspocus-redis.mjs", dialect: "hocuspocus", path: "" },
+    instances: 2,
+    postgres: false,
+    redis: true,
+  },
+  { name: "tandem", label: "Tandem ×1 (SQLite)", server: servers[0], instances: 1, postgres: false, redis: false },
+]
+
+/** `--version` of a running process's executable, first line (Debian's redis-server is redis-check-rdb, which reads its argv[0]). */
+function exeVersion(pid, argv0) {
+  try {
+    return spawnSync(readlinkSync(`/proc/${pid}/exe`), ["--version"], { encoding: "utf8", ...(argv0 ? { argv0 } : {}) }).stdout.split("\n")[0].trim()
+  } catch {
+    return "?"
+  }
+}
+
+/** A throwaway PostgreSQL for the scenario, with a reading of the CPU time of all its processes. */
+async function clusterPostgres() {
+  const service = await startPostgres()
+  // The postmaster is the process started with `-D <its data directory>`; every backend and
+  // background worker is its child.
+  const postmaster = livePids().find((pid) => {
+    const args = procCmdline(pid)
+    const at = args.indexOf("-D")
+    return at !== -1 && args[at + 1] === service.dataDir
+  })
+  if (postmaster === undefined) {
+    await service.stop()
+    throw new Error(`no postgres process for ${service.dataDir} in /proc`)
+  }
+  return { service, cpuMs: () => familyCpuMs(postmaster), version: /\d+(\.\d+)*/.exec(exeVersion(postmaster))?.[0] ?? "?" }
+}
+
+/** A throwaway Redis for the scenario, with a reading of the CPU time of its redis-server. */
+async function clusterRedis() {
+  const service = await startRedis()
+  // startRedis() spawns redis-server as our child.
+  const pid = livePids().find((candidate) => {
+    const fields = procStat(candidate)
+    return fields && Number(fields[1]) === process.pid && procComm(candidate) === "redis-server" && procCmdline(candidate).join(" ").includes(String(service.port))
+  })
+  if (pid === undefined) {
+    await service.stop()
+    throw new Error(`no redis-server on port ${service.port} in /proc`)
+  }
+  return { service, cpuMs: () => cpuMs(pid), version: /v=(\S+)/.exec(exeVersion(pid, "redis-server"))?.[1] ?? "?" }
+}
+
+/** One run of one system: its instances started afresh, on rooms of their own in the shared PostgreSQL and Redis. */
+async function clusterRun(system, services, run) {
+  const dataDirs = []
+  const running = []
+  try {
+    const args = system.postgres ? [services.postgres.service.url, services.redis.service.url] : system.redis ? [services.redis.service.url] : []
+    // One after the other, so the first has created the schema when the second starts.
+    for (let i = 0; i < system.instances; i++) {
+      dataDirs.push(mkdtempSync(join(tmpdir(), "tandem-bench-")))
+      running.push(await startServer(system.server, dataDirs[i], args))
+    }
+    // Every process that serves the rooms: the instances, and PostgreSQL and Redis when used.
+    const serving = () => ({
+      instances: running.reduce((sum, r) => sum + cpuMs(r.child.pid), 0),
+      ...(system.postgres ? { postgres: services.postgres.cpuMs() } : {}),
+      ...(system.redis ? { redis: services.redis.cpuMs() } : {}),
+    })
+    const rooms = Array.from({ length: clusterShape.rooms }, (_, i) => `${system.name}-${run}-${i}`)
+    return await measureFanout({ urls: running.map((r) => r.url), dialect: system.server.dialect, cpuMs: serving }, rooms, clusterShape, clusterShape.rate, 4000)
+  } finally {
+    for (const r of running) await r.stop()
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Runs the scenario for the systems named in `names` (all when undefined), their runs taken in
+ * turn so that a change in the shared machine's load falls on all of them. Resolves to
+ * `{ results, versions }`, or `{ error }` should PostgreSQL, Redis or a server fail, so the rest
+ * of a full run is still written.
+ */
+async function cluster(names) {
+  const systems = clusterSystems.filter((s) => names === undefined || names.includes(s.name))
+  const services = {}
+  try {
+    if (systems.some((s) => s.postgres)) services.postgres = await clusterPostgres()
+    if (systems.some((s) => s.redis)) services.redis = await clusterRedis()
+    const tries = Object.fromEntries(systems.map((s) => [s.name, []]))
+    for (let run = 0; run < runs; run++) for (const system of systems) tries[system.name].push(await clusterRun(system, services, run))
+    const results = {}
+    for (const system of systems) {
+      const t = tries[system.name]
+      const pick = (key) => median(t.map((r) => r[key]))
+      // With one instance no delivery crosses instances: its figure is that of every delivery.
+      const single = system.instances === 1
+      results[system.name] = {
+        p50: pick(single ? "p50" : "crossP50"),
+        p99: pick(single ? "p99" : "crossP99"),
+        allP50: pick("p50"),
+        allP99: pick("p99"),
+        crossShare: pick("crossShare"),
+        cpuPerDeliveryUs: pick("cpuPerDeliveryUs"),
+        // Medians part by part, so they need not add up to the figure above.
+        cpuPartsPerDeliveryUs: Object.fromEntries(Object.keys(t[0].cpuPartsPerDeliveryUs).map((part) => [part, median(t.map((r) => r.cpuPartsPerDeliveryUs[part]))])),
+        deliveredShare: pick("deliveredShare"),
+        converged: t.every((r) => r.converged),
+      }
+    }
+    return { results, versions: { postgres: services.postgres?.version, redis: services.redis?.version, hocuspocusRedis: version("@hocuspocus/extension-redis") } }
+  } catch (error) {
+    console.error("bench: several instances:", error)
+    return { error: String(error?.message ?? error).split("\n")[0] }
+  } finally {
+    await services.postgres?.service.stop()
+    await services.redis?.service.stop()
+  }
+}
+
+/** The "Several instances" section of the table. */
+function clusterSection(c) {
+  if (c.error) return ["", `Several instances: not measured, ${c.error}.`]
+  const cols = clusterSystems.filter((s) => c.results[s.name])
+  const cell = (value) => cols.map((s) => value(c.results[s.name], s)).join(" | ")
+  const tandem2 = c.results["tandem-cluster"]
+  const hocuspocus2 = c.results["hocuspocus-redis"]
+  const tandem1 = c.results.tandem
+  const crossShare = tandem2?.crossShare ?? hocuspocus2?.crossShare
+  return [
+    "",
+    `Several instances: ${clusterShape.title}, ${clusterShape.writers} writers each at ${clusterShape.rate} updates/s, each room's clients alternating between two instances with its writers on different ones` +
+      (Number.isFinite(crossShare) ? ` (${fmt(crossShare * 100, 0)}% of deliveries cross instances)` : "") +
+      `; Tandem ×1 has every client on its one instance. PostgreSQL ${c.versions.postgres ?? "n/a"} (fsync on) and Redis ${c.versions.redis ?? "n/a"} on the same machine, started for this scenario; @hocuspocus/extension-redis ${c.versions.hocuspocusRedis}.`,
+    "",
+    `| measure | ${cols.map((s) => s.label).join(" | ")} |`,
+    `| --- | ${cols.map(() => "---").join(" | ")} |`,
+    `| p50 / p99 cross-instance latency (ms) | ${cell((r, s) => `${fmt(r.p50)} / ${fmt(r.p99)}${s.instances === 1 ? " (every delivery)" : ""}`)} |`,
+    `| CPU per delivered update (µs, all processes incl. PostgreSQL and Redis) | ${cell((r) => fmt(r.cpuPerDeliveryUs, 2))} |`,
+    `| converged | ${cell((r) => (r.converged ? "yes" : "**no**"))} |`,
+    "",
+    "Targets (several instances, ratios from this run):",
+    `- Cross-instance p99 latency of Tandem ×2: ${ratio(tandem2?.p99, tandem1?.p99)} single-instance Tandem's (target ≤ 2×).`,
+    `- CPU per delivered update of Tandem ×2: ${ratio(tandem2?.cpuPerDeliveryUs, hocuspocus2?.cpuPerDeliveryUs)} @hocuspocus/server ×2 + Redis's (target < 1×).`,
+  ]
+}
+
 function version(pkg) {
   try {
     return JSON.parse(readFileSync(join(here, "node_modules", pkg, "package.json"), "utf8")).version
@@ -283,16 +506,24 @@ async function main() {
   const results = {}
   // A partial run, for working on one figure: TANDEM_BENCH_ONLY=servers:scenarios, e.g.
   // "tandem,relay:fan10,saturation". It prints its figures and writes nothing.
+  // A value without a colon lists scenarios, for every server: "cluster" runs the several-instances
+  // scenario alone, for all its systems (tandem-cluster, hocuspocus-redis and tandem).
   const only = process.env.TANDEM_BENCH_ONLY?.split(":").map((list) => list.split(","))
   if (only) {
-    const [names, scenarios] = only
-    for (const server of servers.filter((s) => names.includes(s.name))) {
+    const [names, scenarios] = only.length === 1 ? [undefined, only[0]] : only
+    const perServer = scenarios.filter((s) => s !== "cluster")
+    for (const server of servers.filter((s) => perServer.length > 0 && (names === undefined || names.includes(s.name)))) {
       const r = (results[server.name] = {})
       for (const shape of shapes.filter((s) => scenarios.includes(s.key))) r[shape.key] = await fanout(server, shape)
       if (scenarios.includes("saturation")) r.saturation = await saturation(server)
       if (scenarios.includes("capacity")) r.capacity = await capacity(server)
       if (scenarios.includes("cold")) r.cold = await coldLoad(server, paperState())
       console.log(server.name, JSON.stringify(r))
+    }
+    if (scenarios.includes("cluster")) {
+      const several = await cluster(names)
+      console.log("cluster", JSON.stringify(several))
+      console.log(clusterSection(several).join("\n"))
     }
     return
   }
@@ -306,6 +537,8 @@ async function main() {
     r.cold = await coldLoad(server, state)
   }
   const stored = await persistence()
+  console.log("bench: several instances")
+  const several = await cluster()
   const seconds = (Date.now() - started) / 1000
 
   const names = servers.map((s) => s.name)
@@ -340,12 +573,13 @@ async function main() {
     `- Memory at 10,000 idle connections: ${fmt((t.capacity[10000] - relay.capacity[10000]) / 1024)} KB per connection above the relay (target ≤ 2 KB).`,
     `- Cold load: first join once in memory ${fmt(t.cold?.warm)} ms (target < 50 ms); 20 concurrent joins ${ratio(Math.min(...anchors.map((a) => a.cold?.twenty ?? NaN)), t.cold?.twenty)} as fast as the faster anchor (target ≥ 2×).`,
     `- Storage: ${ratio(stored.storedBytes, stored.encodedBytes)} the encoded document (target ≤ 1.2×).`,
+    ...clusterSection(several),
   ]
   const table = lines.join("\n")
   console.log("\n" + table)
   mkdirSync(join(here, "results"), { recursive: true })
   writeFileSync(join(here, "results", "latest.md"), table + "\n")
-  writeFileSync(join(here, "results", "latest.json"), JSON.stringify({ results, stored, seconds }, null, 2) + "\n")
+  writeFileSync(join(here, "results", "latest.json"), JSON.stringify({ results, stored, cluster: several, seconds }, null, 2) + "\n")
   const readmePath = join(root, "README.md")
   const readme = readFileSync(readmePath, "utf8")
   const start = "<!-- bench:start -->"
