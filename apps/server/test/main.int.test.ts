@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -6,7 +7,7 @@ import { describe, expect, it, onTestFinished } from "vitest"
 import WebSocket from "ws"
 import { WebsocketProvider } from "y-websocket"
 import * as Y from "yjs"
-import { startApp } from "./app.js"
+import { main, startApp } from "./app.js"
 
 function provider(port: number, doc: string): WebsocketProvider {
   const p = new WebsocketProvider(`ws://127.0.0.1:${port}/sync`, doc, new Y.Doc(), {
@@ -53,5 +54,18 @@ describe("the server app", () => {
     expect(await response.text()).toBe(expected)
     second.child.kill("SIGINT")
     expect((await once(second.child, "exit"))[0]).toBe(0)
+  })
+
+  it("refuses Redis without PostgreSQL with one line and exit code 1", async () => {
+    const child = spawn(process.execPath, [main], {
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TANDEM_REDIS_URL: "redis://127.0.0.1:1", TANDEM_DATABASE_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+    let stderr = ""
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.stdout!.resume()
+    const [code] = await once(child, "exit")
+    expect(code).toBe(1)
+    expect(stderr.trim().split("\n")).toEqual([expect.stringContaining("TANDEM_REDIS_URL needs TANDEM_DATABASE_URL")])
   })
 })

@@ -4,7 +4,7 @@ import type { DocumentStore, Quarantine, StoredDocument } from "./document-store
 import { StorageError } from "./document-store.js"
 import { GroupCommit } from "./group-commit.js"
 import { Room, type RoomLimits } from "./room.js"
-import type { BusSubscriber, RoomBus } from "./room-bus.js"
+import { localBus, type BusSubscriber, type RoomBus } from "./room-bus.js"
 import type { Traffic } from "./traffic.js"
 import { UpdateLog } from "./update-log.js"
 
@@ -298,6 +298,25 @@ export class RoomManager {
     }
   }
 
+  /**
+   * Reads `name` from storage and folds it into one update, for compaction when other instances
+   * write it too. A part that does not decode fails the compaction; the log stays as it is.
+   */
+  private async readSnapshot(name: string): Promise<{ snapshot: Uint8Array; upTo: number } | null> {
+    const stored = await this.options.store.load(name)
+    if (!stored) return null
+    const doc = new Y.Doc({ gc: true })
+    try {
+      Y.transact(doc, () => {
+        if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
+        for (const update of stored.updates) Y.applyUpdate(doc, update.data)
+      })
+      return { snapshot: Y.encodeStateAsUpdate(doc), upTo: stored.head }
+    } finally {
+      doc.destroy()
+    }
+  }
+
   /** Empties a broken room: everyone reconnects to a fresh load of what storage holds. */
   private broken(room: Room, error: unknown): void {
     const entry = this.entries.get(room.name)
@@ -337,6 +356,7 @@ export class RoomManager {
       },
       onCommitted: (fromSeq, updates) => room.committed(fromSeq, updates),
       foldedHead: () => room.head,
+      ...(this.options.bus === localBus ? {} : { readSnapshot: () => this.readSnapshot(name) }),
     })
     const storedBytes = (stored?.snapshot?.byteLength ?? 0) + (stored?.updates.reduce((sum, update) => sum + update.data.byteLength, 0) ?? 0)
     const room: Room = new Room({

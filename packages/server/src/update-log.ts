@@ -33,6 +33,13 @@ export interface UpdateLogOptions {
    * other instances writing too, that can be below this log's own head. Compaction folds up to it.
    */
   readonly foldedHead: () => number
+  /**
+   * With other instances writing the same documents: reads the document from storage and folds
+   * it, resolving with the snapshot and the sequence number it folds up to (or `null` when
+   * nothing is stored). Compaction then folds exactly the stored rows, never this instance's
+   * memory. Without it, the document in memory is folded up to {@link foldedHead}.
+   */
+  readonly readSnapshot?: () => Promise<{ readonly snapshot: Uint8Array; readonly upTo: number } | null>
 }
 
 interface Batch {
@@ -176,22 +183,30 @@ export class UpdateLog {
 
   private async compact(): Promise<void> {
     const { store, doc } = this.options
-    // The snapshot may also hold updates of the next batch, not yet appended; they are then
-    // stored twice, which Yjs ignores on load. It never holds less than the log it replaces:
-    // it folds only up to the number below which the document holds every stored update, its
-    // own and other instances' alike.
-    const snapshot = this.options.snapshot()
-    const upTo = this.options.foldedHead()
     try {
-      await store.compact(doc, snapshot, upTo)
+      const folded = await this.fold()
+      if (!folded) return
+      await store.compact(doc, folded.snapshot, folded.upTo)
       this.spread = drawSpread()
       this.logLength = 0
       this.logBytes = 0
-      this.options.onCompacted(upTo, snapshot.byteLength)
+      this.options.onCompacted(folded.upTo, folded.snapshot.byteLength)
     } catch (cause) {
       // The log is intact, so nothing is lost; the next batch tries again.
       this.options.onError(new StorageError("compact-failed", doc, cause), 1)
     }
+  }
+
+  /** The snapshot to store and the sequence number it replaces the log up to. */
+  private async fold(): Promise<{ readonly snapshot: Uint8Array; readonly upTo: number } | null> {
+    // Several instances: exactly what storage holds, read back and folded. The store keeps a
+    // snapshot from replacing a newer one that another instance wrote meanwhile.
+    if (this.options.readSnapshot) return this.options.readSnapshot()
+    // Alone: the document in memory. It may also hold updates of the next batch, not yet
+    // appended; they are then stored twice, which Yjs ignores on load. It never holds less than
+    // the log it replaces: it folds only up to the number below which the document holds every
+    // stored update.
+    return { snapshot: this.options.snapshot(), upTo: this.options.foldedHead() }
   }
 }
 
