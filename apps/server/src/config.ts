@@ -23,6 +23,10 @@ export interface AppConfig {
   readonly limits: Limits
   /** Fold a document's update log into a snapshot once it holds this many updates. */
   readonly compactAfterUpdates: number
+  /** Every automatic version younger than this is kept (milliseconds). */
+  readonly versionsKeepAllMs: number
+  /** Then one an hour until this age, one a day after it (milliseconds). */
+  readonly versionsHourlyUntilMs: number
   /** How long a shutdown waits for storage to take the last writes. */
   readonly shutdownTimeoutMs: number
   /** PostgreSQL instead of SQLite, when set. */
@@ -121,6 +125,8 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     allowedOrigins: origins.length > 0 ? origins : null,
     limits: readLimits(env),
     compactAfterUpdates: positive(env, "TANDEM_COMPACT_AFTER_UPDATES", defaults.compaction.afterUpdates),
+    versionsKeepAllMs: positive(env, "TANDEM_VERSIONS_KEEP_ALL_HOURS", 24) * 3_600_000,
+    versionsHourlyUntilMs: positive(env, "TANDEM_VERSIONS_HOURLY_DAYS", 7) * 86_400_000,
     shutdownTimeoutMs: positive(env, "TANDEM_SHUTDOWN_TIMEOUT_MS", 30_000),
     databaseUrl,
     redisUrl,

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     authorizer,
     limits: config.limits,
     compaction: { afterUpdates: config.compactAfterUpdates },
+    history: { retention: { keepAllMs: config.versionsKeepAllMs, hourlyUntilMs: config.versionsHourlyUntilMs } },
   })
   const routes = webAppRoutes(config.webDir)
   if (!routes) logger.warn("web app not built; serving sync and API only", { webDir: config.webDir })
