@@ -177,6 +177,41 @@ describe("hostile input against the real server", () => {
     await stillWorks("ok ")
   })
 
+  it("gives a client id to the connection that writes under it, so a user who never set awareness cannot be impersonated", async () => {
+    const server = await startServer()
+    const stillWorks = await healthyRoom(server, "healthy")
+    // A stock client whose awareness state stays the default: the server never hears it.
+    const victim = connectProvider(server, "owned")
+    await synced(victim)
+    victim.doc.getText("content").insert(0, "victim writes")
+    const watcher = connectProvider(server, "owned")
+    await untilText(watcher.doc, "victim writes")
+    const clientId = victim.doc.clientID
+
+    // Someone else writes new content under the victim's client id: refused, nothing relayed.
+    const squatter = new Y.Doc()
+    Y.applyUpdate(squatter, Y.encodeStateAsUpdate(victim.doc))
+    squatter.clientID = clientId
+    squatter.getText("content").insert(0, "IMPERSONATED ")
+    const attacker = await joined(server, "owned")
+    expect(await outcome(attacker, encodeUpdate(Y.encodeStateAsUpdate(squatter, Y.encodeStateVector(victim.doc))))).toBe(CloseCode.Policy)
+
+    // The victim keeps its id and its next edit lands for everyone.
+    victim.doc.getText("content").insert(13, "!")
+    await untilText(watcher.doc, "victim writes!")
+    expect(victim.doc.clientID).toBe(clientId)
+    expect((await get(server, "/api/docs/owned/text")).body).toBe("victim writes!")
+
+    // A client that reconnects (a new connection, the old one gone) re-sends its own content and
+    // keeps writing under its id.
+    victim.disconnect()
+    victim.connect()
+    await synced(victim)
+    victim.doc.getText("content").insert(0, "back: ")
+    await untilText(watcher.doc, "back: victim writes!")
+    await stillWorks("ok ")
+  })
+
   it("closes floods past the message and byte rates with 1008", async () => {
     const server = await startServer({ limits: { maxMessagesPerSecond: 50, maxBytesPerSecond: 4096, maxFrameBytes: 2048 } })
     const stillWorks = await healthyRoom(server, "healthy")
