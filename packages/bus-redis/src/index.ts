@@ -21,7 +21,7 @@ export interface RedisBusOptions {
 }
 
 /** Kinds of bus message; each is `varUint(kind) • varString(instance) • …`. */
-const Kind = { Updates: 0, Awareness: 1, Deleted: 2, Heartbeat: 3, Leaving: 4 } as const
+const Kind = { Updates: 0, Awareness: 1, Deleted: 2, Heartbeat: 3, Leaving: 4, PresenceWanted: 5 } as const
 
 /**
  * A RoomBus over Redis pub/sub: one channel per document, one for instance heartbeats. Two
@@ -111,6 +111,10 @@ class RedisBus implements RoomBus {
 
   publishDeleted(doc: string): void {
     this.publish(this.channel(doc), this.message(Kind.Deleted))
+  }
+
+  requestPresence(doc: string): void {
+    this.publish(this.channel(doc), this.message(Kind.PresenceWanted))
   }
 
   async subscribe(doc: string, subscriber: BusSubscriber): Promise<() => void> {
@@ -263,6 +267,9 @@ class RedisBus implements RoomBus {
         }
         case Kind.Deleted:
           for (const subscriber of [...subscribers]) subscriber.deleted(instance)
+          return
+        case Kind.PresenceWanted:
+          for (const subscriber of [...subscribers]) subscriber.presenceRequested(instance)
           return
         default:
           throw new Error(`unknown bus message kind ${kind}`)

@@ -156,6 +156,7 @@ export function createBusHub(): BusHub {
       },
       publishAwareness: (doc, update) => deliver(instance, doc, (subscriber) => subscriber.awareness(update, instance)),
       publishDeleted: (doc) => deliver(instance, doc, (subscriber) => subscriber.deleted(instance)),
+      requestPresence: (doc) => deliver(instance, doc, (subscriber) => subscriber.presenceRequested(instance)),
       async subscribe(doc, subscriber) {
         const entry = { instance, subscriber }
         let set = subscribers.get(doc)

@@ -11,6 +11,8 @@ export interface BusSubscriber {
   awareness(update: Uint8Array, instance: string): void
   /** Another instance deleted the document. */
   deleted(instance: string): void
+  /** Another instance asks for the presence of this instance's clients on the document. */
+  presenceRequested(instance: string): void
 }
 
 /**
@@ -31,6 +33,11 @@ export interface RoomBus {
   publishAwareness(doc: string, update: Uint8Array): void
   /** Tells the other instances this instance deleted `doc`. */
   publishDeleted(doc: string): void
+  /**
+   * Asks the other instances serving `doc` to send the presence of their clients again: a room
+   * that just subscribed, or whose bus just came back, has missed what they sent before.
+   */
+  requestPresence(doc: string): void
   /**
    * Starts delivering `doc`'s messages to `subscriber`. Resolves, with the unsubscribe, once
    * messages published from then on will be delivered, or at once while the bus is down (the
@@ -61,6 +68,7 @@ export const localBus: RoomBus = Object.freeze({
   publishUpdates() {},
   publishAwareness() {},
   publishDeleted() {},
+  requestPresence() {},
   subscribe: () => Promise.resolve(noSubscription),
   onHealth: () => noSubscription,
   onInstanceLost: () => noSubscription,

@@ -69,9 +69,16 @@ export class RoomManager {
     this.commits = new GroupCommit(options.store, options.onCommitted)
     const { bus } = options
     this.unwatch = [
-      // Messages sent while the bus was down are lost: every room reads what it missed.
+      // Messages sent while the bus was down are lost: every room reads what it missed, and
+      // sends its own clients' presence again.
       bus.onHealth((healthy) => {
-        if (healthy) for (const entry of this.entries.values()) void entry.loaded?.catchUp()
+        if (!healthy) return
+        for (const entry of this.entries.values()) {
+          if (!entry.loaded) continue
+          void entry.loaded.catchUp()
+          entry.loaded.republishPresence()
+          bus.requestPresence(entry.loaded.name)
+        }
       }),
       bus.onInstanceLost((instance) => {
         for (const entry of this.entries.values()) entry.loaded?.instanceLost(instance)
@@ -279,6 +286,7 @@ export class RoomManager {
         else early.push((room) => room.remoteAwareness(update, instance))
       },
       deleted: () => this.deletedElsewhere(name),
+      presenceRequested: () => target?.republishPresence(),
     }
     let unsubscribe: () => void
     try {
@@ -293,6 +301,8 @@ export class RoomManager {
         target = room
         room.subscribed(unsubscribe)
         for (const deliver of early.splice(0)) deliver(room)
+        // The others' clients set their presence before this room listened.
+        this.options.bus.requestPresence(name)
       },
       unsubscribe,
     }

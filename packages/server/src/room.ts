@@ -540,6 +540,16 @@ export class Room {
     if (ids.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, ids, this.remoteOrigin(instance))
   }
 
+  /**
+   * Sends the presence of this instance's own clients to the other instances again: what was
+   * published while the bus was down or still connecting was lost, and clients only renew their
+   * state every 15 seconds.
+   */
+  republishPresence(): void {
+    const local = [...this.awareness.getStates().keys()].filter((id) => this.owners.has(id))
+    if (local.length > 0) this.bus.publishAwareness(this.name, awarenessProtocol.encodeAwarenessUpdate(this.awareness, local))
+  }
+
   /** Reads what other instances stored since this room's head (the bus came back, say). */
   catchUp(): Promise<void> {
     if (this.gapTimer) {
