@@ -21,6 +21,8 @@ export interface HistoryContext {
   readonly options: HistoryOptions
   /** Runs `fn` on the room of `doc`, loading it if needed, once everything in it is stored. */
   readonly withRoom: <T>(doc: string, fn: (room: Room) => Promise<T>) => Promise<T>
+  /** Whether the room of `doc` is loaded now. */
+  readonly isLoaded: (doc: string) => boolean
   readonly onCreated: (doc: string, version: VersionInfo) => void
   readonly onError: (error: StorageError) => void
 }
@@ -111,12 +113,16 @@ export class History {
   }
 
   /**
-   * Takes every automatic version that is due sooner or later now (for a shutdown), and stops
-   * every timer. Resolves once they are stored or have failed and been reported.
+   * For a shutdown: takes now the automatic versions due later of the documents still loaded
+   * (their state is in memory), and forgets those of documents that unloaded meanwhile, rather
+   * than load each again while the process is stopping. Resolves once they are stored or have
+   * failed and been reported.
    */
   async flush(): Promise<void> {
-    const docs = [...this.dirty.keys()]
-    for (const doc of docs) this.due(doc)
+    for (const doc of [...this.dirty.keys()]) {
+      if (this.context.isLoaded(doc)) this.due(doc)
+      else this.clear(doc)
+    }
     await this.idle()
   }
 

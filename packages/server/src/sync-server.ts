@@ -304,6 +304,7 @@ class Server implements SyncServer, ConnectionHandler {
       clock: this.clock,
       options: schedule,
       withRoom: (doc, fn) => this.withRoom(doc, fn),
+      isLoaded: (doc) => this.rooms.peek(doc) !== null,
       onCreated: (doc, version) => this.events.emit("version-created", { doc, version }),
       onError: (error) => {
         this.counters.saveFailures++

@@ -59,6 +59,22 @@ describe("version history", () => {
     expect((await call(server, "GET", `/api/docs/auto/versions/${after[0]!.id}/text`)).text).toBe(text)
   })
 
+  it("takes the due version of a loaded document when the server stops", async () => {
+    const clock = createManualClock()
+    const data = createMemoryStoreData()
+    const server = await startServer({ clock, store: createMemoryStore({ data }) })
+    const reader = connectProvider(server, "open-at-stop")
+    await synced(reader)
+    await put(server, "open-at-stop", "edited a minute before the stop")
+    clock.advance(minute)
+    expect(await settledVersions(server, "open-at-stop")).toHaveLength(0)
+    await server.stop()
+    const again = await startServer({ store: createMemoryStore({ data }) })
+    const [version] = await versionsOf(again, "open-at-stop")
+    expect(version?.kind).toBe("auto")
+    expect((await call(again, "GET", `/api/docs/open-at-stop/versions/${version!.id}/text`)).text).toBe("edited a minute before the stop")
+  })
+
   it("names versions, lists them newest first, diffs them and deletes them", async () => {
     const server = await startServer()
     await call(server, "PUT", "/api/docs/named/text", { body: "one\ntwo\nthree\n" })
