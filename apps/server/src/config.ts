@@ -37,6 +37,8 @@ export interface AppConfig {
   readonly logLevel: LogLevelName
   /** What `GET /metrics` requires as a bearer token; with auth on and none set, /metrics is off. */
   readonly metricsToken: string | null
+  /** The shared token of the admin API (`TANDEM_ADMIN_TOKEN`), or `null`. */
+  readonly adminToken: string | null
 }
 
 /** A setting that cannot be used; the app prints it and exits with status 2. */
@@ -132,5 +134,6 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     redisUrl,
     logLevel: logLevel as LogLevelName,
     metricsToken: env.TANDEM_METRICS_TOKEN || null,
+    adminToken: env.TANDEM_ADMIN_TOKEN || null,
   }
 }

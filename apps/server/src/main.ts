@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     allowedOrigins: config.allowedOrigins,
     ...(routes ? { routes } : {}),
     ...(metrics ? { metrics: { source: metrics, token: config.metricsToken } } : {}),
+    admin: { token: config.adminToken },
   })
   const address = await server.listen(config.port, config.host)
 

@@ -19,7 +19,8 @@ export interface TandemClaims {
   readonly sub?: string
   /** Documents the token opens; a trailing `*` matches any suffix (`team/*`). */
   readonly docs?: readonly string[]
-  readonly access?: "read" | "write"
+  /** `"admin"` opens the admin API only, no document. */
+  readonly access?: "read" | "write" | "admin"
 }
 
 /** Whether `pattern` (a name, or a prefix ending in `*`) covers document `doc`. */
@@ -91,6 +92,13 @@ export async function createJwtAuthorizer(options: JwtAuthorizerOptions): Promis
       const { userId, access, docs, expiresAt } = await read(token)
       if (!docs.some((pattern) => docMatches(pattern, doc))) throw new AuthError("forbidden", "the token does not cover this document")
       return { userId, access, expiresAt }
+    },
+    async isAdmin(token): Promise<boolean> {
+      try {
+        return (await verify(token)).payload.access === "admin"
+      } catch (error) {
+        throw new AuthError("unauthenticated", error instanceof Error ? `invalid token: ${error.message}` : "invalid token")
+      }
     },
     async visibility(token): Promise<Visibility> {
       const { userId, docs } = await read(token)

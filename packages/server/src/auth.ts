@@ -50,6 +50,12 @@ export interface Authorizer {
    * {@link Authorizer.authorize} about each document.
    */
   visibility?(token: string | null): Promise<Visibility>
+  /**
+   * Optional: whether a token is an administrator's (a JWT with `access: "admin"`, say), for the
+   * admin API. Resolves to false for any other token, and rejects with an AuthError only for a
+   * token that is no good at all.
+   */
+  isAdmin?(token: string): Promise<boolean>
 }
 
 /** Which documents a token opens, as a listing needs to know. */

@@ -7,6 +7,7 @@ export {
   type ServerEvents,
   type ServerStats,
   type UpgradeRefusal,
+  type RoomOverview,
 } from "./sync-server.js"
 export { Traffic } from "./traffic.js"
 export { Connection, type Socket, type ConnectionHandler, type ConnectionLimits, type JoinedRoom } from "./connection.js"

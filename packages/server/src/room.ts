@@ -140,6 +140,7 @@ export class Room {
   /** Estimated size of the document: what storage held at load plus every update since. */
   private bytes: number
   private gone = false
+  private changedAt: number | null = null
 
   constructor(private readonly options: RoomOptions) {
     this.name = options.name
@@ -184,6 +185,18 @@ export class Room {
   /** The number of connections on the room. */
   get connectionCount(): number {
     return this.connections.size
+  }
+
+  /** The distinct users (grants' `userId`) connected, for operators. */
+  users(): string[] {
+    const users = new Set<string>()
+    for (const connection of this.connections) if (connection.grant.userId !== null) users.add(connection.grant.userId)
+    return [...users]
+  }
+
+  /** When the document last changed here (milliseconds since the epoch), or `null` since it loaded. */
+  get lastChange(): number | null {
+    return this.changedAt
   }
 
   /** Estimated size of the document in bytes. */
@@ -503,6 +516,7 @@ export class Room {
       // Counted once per commit callback, not per send: the relay loop is the hot path.
       this.options.traffic.deliveries += sent
     })
+    this.changedAt = Date.now()
     this.options.onChanged(this)
   }
 

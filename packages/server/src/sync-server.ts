@@ -150,6 +150,20 @@ export type UpgradeRefusal =
   | "forbidden"
   | "authorizer-failed"
 
+/** A loaded room as operators see it; see {@link SyncServer.roomsOverview}. */
+export interface RoomOverview {
+  readonly name: string
+  readonly connections: number
+  /** Distinct connected users (tokens' `sub`); anonymous connections are not listed. */
+  readonly users: readonly string[]
+  /** Estimated size of the document in bytes. */
+  readonly bytes: number
+  /** Updates accepted and not yet committed. */
+  readonly pendingWrites: number
+  /** When the document last changed on this instance (milliseconds since the epoch), or `null`. */
+  readonly lastChange: number | null
+}
+
 /** Counts since the server started, for monitoring. */
 export interface ServerStats {
   /** Failed storage writes (each retry counts). */
@@ -206,6 +220,18 @@ export interface SyncServer {
    * empty again. Resolves to whether anything was stored under it.
    */
   deleteDocument(doc: string): Promise<boolean>
+  /** What operators see of each loaded room (the admin API). */
+  roomsOverview(): RoomOverview[]
+  /**
+   * Closes every open connection of user `userId` at once with 4403: revocation that takes
+   * effect now rather than when the token expires. Returns how many were closed.
+   */
+  disconnectUser(userId: string): number
+  /**
+   * Closes every connection on `doc` with 1001, so the room unloads once everything in it is
+   * stored. Returns whether it was loaded.
+   */
+  unloadRoom(doc: string): boolean
   /** Counts since start: storage failures, quarantined parts; rooms, connections and pending writes now. */
   stats(): ServerStats
   /**
@@ -380,6 +406,31 @@ class Server implements SyncServer, ConnectionHandler {
 
   stats(): ServerStats {
     return { ...this.counters, rooms: this.rooms.size, connections: this.connections.size, pendingWrites: this.rooms.pendingWrites() }
+  }
+
+  roomsOverview(): RoomOverview[] {
+    return this.rooms.names().flatMap((name) => {
+      const room = this.rooms.peek(name)
+      if (!room) return []
+      return [{ name, connections: room.connectionCount, users: room.users(), bytes: room.size, pendingWrites: room.log.pending, lastChange: room.lastChange }]
+    })
+  }
+
+  disconnectUser(userId: string): number {
+    let closed = 0
+    for (const connection of [...this.connections]) {
+      if (connection.grant.userId !== userId) continue
+      connection.close(CloseCode.Forbidden, "access revoked")
+      closed++
+    }
+    return closed
+  }
+
+  unloadRoom(doc: string): boolean {
+    const room = this.rooms.peek(doc)
+    if (!room) return false
+    room.closeAll(CloseCode.GoingAway, "room unloading")
+    return true
   }
 
   readText(doc: string): Promise<string | null> {

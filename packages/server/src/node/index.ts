@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net"
 import express, { type RequestHandler } from "express"
 import type { SyncServer } from "../sync-server.js"
 import { createDocsApi } from "./docs-api.js"
+import { createAdminApi, type AdminApiOptions } from "./admin-api.js"
 import { createMetricsRoute, type MetricsRouteOptions } from "./metrics-route.js"
 import { WebSocketTransport } from "./websocket.js"
 
@@ -10,6 +11,7 @@ export { createDocsApi } from "./docs-api.js"
 export { rawPath, requestToken, ApiError, sendError } from "./http.js"
 export { WebSocketTransport, type WebSocketTransportOptions } from "./websocket.js"
 export { createMetricsRoute, type MetricsRouteOptions, type MetricsSource } from "./metrics-route.js"
+export { createAdminApi, type AdminApiOptions } from "./admin-api.js"
 
 /** Options of {@link createNodeServer}. */
 export interface NodeServerOptions {
@@ -25,6 +27,12 @@ export interface NodeServerOptions {
    * {@link createMetricsRoute}). Without it (or with `false`) there is no such route: 404.
    */
   readonly metrics?: MetricsRouteOptions | false
+  /**
+   * The admin API under `/api/admin` (see `createAdminApi`), with a shared admin token or the
+   * authorizer's admin tokens. Default: on with no shared token, so only the authorizer's admins
+   * get in, and off (404) when the authorizer has none.
+   */
+  readonly admin?: AdminApiOptions
 }
 
 /** A SyncServer served over HTTP and WebSocket by Node. */
@@ -59,6 +67,7 @@ export function createNodeServer(options: NodeServerOptions): NodeServer {
     res.status(200).type("text/plain").send("ok\n")
   })
   if (options.metrics) app.use(createMetricsRoute(options.metrics, (error) => sync.logger.error("could not collect metrics", { error })))
+  app.use(createAdminApi(sync, options.admin ?? { token: null }))
   app.use(createDocsApi(sync))
   if (options.routes) app.use(options.routes)
   const http = createServer(app)
