@@ -115,6 +115,20 @@ async function freePort() {
   return port
 }
 
+/**
+ * What `find()` finds, installing Debian's `packageName` first when it finds nothing (as root).
+ *
+ * @throws {ServiceError} `not-installed` when it still finds nothing (`what` says what it looked for).
+ */
+async function findOrInstall(find, packageName, what) {
+  const found = find()
+  if (found) return found
+  await aptInstall([packageName])
+  const installed = find()
+  if (!installed) throw new ServiceError("not-installed", `apt-get installed ${packageName}, but there is no ${what}`)
+  return installed
+}
+
 /** A fresh temporary folder, owned by `postgres` when we are root so the server can write it. */
 function tempDir(prefix, owner) {
   const dir = mkdtempSync(join(tmpdir(), prefix))
@@ -139,12 +153,7 @@ function tempDir(prefix, owner) {
  * @throws {ServiceError} when PostgreSQL is not installed and cannot be, or does not start.
  */
 export async function startPostgres() {
-  let bin = findPostgresBin()
-  if (!bin) {
-    await aptInstall(["postgresql"])
-    bin = findPostgresBin()
-    if (!bin) throw new ServiceError("not-installed", `apt-get installed postgresql, but there is no ${postgresRoot}/<version>/bin/pg_ctl`)
-  }
+  const bin = await findOrInstall(findPostgresBin, "postgresql", `${postgresRoot}/<version>/bin/pg_ctl`)
   const dir = tempDir("tandem-pg-", "postgres")
   const dataDir = join(dir, "data")
   const logFile = join(dir, "postgres.log")
@@ -213,12 +222,7 @@ export async function startPostgres() {
  * @throws {ServiceError} when Redis is not installed and cannot be, or does not start.
  */
 export async function startRedis() {
-  let server = findRedisServer()
-  if (!server) {
-    await aptInstall(["redis-server"])
-    server = findRedisServer()
-    if (!server) throw new ServiceError("not-installed", "apt-get installed redis-server, but there is no redis-server")
-  }
+  const server = await findOrInstall(findRedisServer, "redis-server", "redis-server")
   const dir = tempDir("tandem-redis-")
   let port = 0
   let child = null
@@ -328,14 +332,8 @@ function fillTemplate(template, values) {
  */
 export async function startNginx({ upstreams }) {
   if (!Array.isArray(upstreams) || upstreams.length === 0) throw new TypeError("startNginx: upstreams must list at least one HOST:PORT")
-  let nginx = findCommand("nginx", ["/usr/sbin/nginx"])
-  let openssl = findCommand("openssl", ["/usr/bin/openssl"])
-  if (!nginx || !openssl) {
-    await aptInstall([...(nginx ? [] : ["nginx"]), ...(openssl ? [] : ["openssl"])])
-    nginx = findCommand("nginx", ["/usr/sbin/nginx"])
-    openssl = findCommand("openssl", ["/usr/bin/openssl"])
-    if (!nginx || !openssl) throw new ServiceError("not-installed", "apt-get installed nginx and openssl, but there is no nginx or openssl")
-  }
+  const nginx = await findOrInstall(() => findCommand("nginx", ["/usr/sbin/nginx"]), "nginx", "nginx")
+  const openssl = await findOrInstall(() => findCommand("openssl", ["/usr/bin/openssl"]), "openssl", "openssl")
   const dir = tempDir("tandem-nginx-")
   const cert = join(dir, "cert.pem")
   const key = join(dir, "key.pem")

@@ -68,11 +68,11 @@ export class History {
     const doc = room.name
     const dirty = this.dirty.get(doc)
     if (dirty) {
-      dirty.lastChange = clock.now()
+      dirty.lastChange = room.lastChange ?? clock.now()
       return
     }
     this.dirty.set(doc, {
-      lastChange: clock.now(),
+      lastChange: room.lastChange ?? clock.now(),
       idle: clock.setTimeout(() => this.paused(doc), options.idleMs),
       latest: clock.setTimeout(() => this.due(doc), options.maxIntervalMs),
     })

@@ -27,6 +27,8 @@ export interface RoomManagerOptions {
   readonly onQuarantined: (doc: string, parts: Quarantine) => void
   /** A room was found broken and is being reloaded. */
   readonly onBroken: (doc: string, error: unknown) => void
+  /** The server's clock. */
+  readonly now: () => number
   /** A room's document changed through this instance. */
   readonly onChanged: (room: Room) => void
   /** Another instance deleted a document; its room here, if loaded, is closed and dropped. */
@@ -382,6 +384,7 @@ export class RoomManager {
       onBusError: (error) => this.options.onBusError(name, error),
       onBroken: (error) => this.broken(room, error),
       onChanged: this.options.onChanged,
+      now: this.options.now,
       onGapFilled: () => this.options.onGapFilled(name),
       traffic: this.options.traffic,
     })

@@ -77,6 +77,8 @@ export interface RoomOptions {
   readonly onBroken: (error: unknown) => void
   /** The document changed, whoever changed it; called after the change is queued for storage. */
   readonly onChanged: (room: Room) => void
+  /** The time, in milliseconds since the epoch: the server's clock. */
+  readonly now: () => number
   /** Reading storage brought updates of other instances that the bus had not delivered. */
   readonly onGapFilled: () => void
   /** The server's running totals, which the room adds its messages and deliveries to. */
@@ -516,7 +518,8 @@ export class Room {
       // Counted once per commit callback, not per send: the relay loop is the hot path.
       this.options.traffic.deliveries += sent
     })
-    this.changedAt = Date.now()
+    // Read once per change, here; the version history reads it from the room.
+    this.changedAt = this.options.now()
     this.options.onChanged(this)
   }
 

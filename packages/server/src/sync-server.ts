@@ -287,6 +287,7 @@ class Server implements SyncServer, ConnectionHandler {
       store: options.store,
       bus: options.bus ?? localBus,
       gapDelayMs: options.gapDelayMs ?? 200,
+      now: () => this.clock.now(),
       compactAfterUpdates: compaction.afterUpdates,
       compactAfterBytes: compaction.afterBytes,
       retryDelayMs: retry.initialDelayMs,
