@@ -40,7 +40,7 @@ export default defineConfig({
   webServer: {
     command: `node ${join(root, "apps", "server", "dist", "main.js")}`,
     url: `http://127.0.0.1:${port}/healthz`,
-    env: { PORT: String(port), HOST: "127.0.0.1", TANDEM_DATA_DIR: process.env.TANDEM_E2E_DATA },
+    env: { PORT: String(port), HOST: "127.0.0.1", TANDEM_DATA_DIR: process.env.TANDEM_E2E_DATA, TANDEM_ADMIN_TOKEN: "e2e-admin-token" },
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",

@@ -1,5 +1,6 @@
 import type { EditorHandle } from "@tandem/editor"
 import { parseDocName } from "@tandem/protocol"
+import { mountAdminPage } from "./admin-page.js"
 import { mountDocumentPage } from "./document-page.js"
 import { h } from "./dom.js"
 import { mountHome } from "./home.js"
@@ -13,6 +14,8 @@ if (path.startsWith("/d/")) {
   // The handle is on window for the console and for end-to-end tests.
   if (doc) window.tandemEditor = mountDocumentPage(root, doc)
   else root.replaceChildren(h("main", { class: "home" }, h("h1", {}, "No such document name"), h("a", { href: "/" }, "Back to Tandem")))
+} else if (path === "/admin") {
+  mountAdminPage(root)
 } else {
   mountHome(root)
 }
