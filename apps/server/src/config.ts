@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { defaults, type Limits } from "@tandem/server"
+import { defaults, parseWebhookSecret, webhookDefaults, type Limits, type WebhookOptions } from "@tandem/server"
 import type { SqliteSync } from "@tandem/storage-sqlite"
 import { logLevels, type LogLevelName } from "./log.js"
 
@@ -39,6 +39,8 @@ export interface AppConfig {
   readonly metricsToken: string | null
   /** The shared token of the admin API (`TANDEM_ADMIN_TOKEN`), or `null`. */
   readonly adminToken: string | null
+  /** Where events are delivered, signed (`TANDEM_WEBHOOK_URL` and `TANDEM_WEBHOOK_SECRET`), or `null`. */
+  readonly webhooks: WebhookOptions | null
 }
 
 /** A setting that cannot be used; the app prints it and exits with status 2. */
@@ -89,12 +91,29 @@ function readAuth(env: NodeJS.ProcessEnv, cwd: string): AuthConfig {
   }
 }
 
+function readWebhooks(env: NodeJS.ProcessEnv): WebhookOptions | null {
+  const url = env.TANDEM_WEBHOOK_URL || null
+  const secret = env.TANDEM_WEBHOOK_SECRET || null
+  if (!url && !secret) return null
+  if (!url || !secret) throw new ConfigError("set both TANDEM_WEBHOOK_URL and TANDEM_WEBHOOK_SECRET, or neither")
+  if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new ConfigError("TANDEM_WEBHOOK_URL must be an http:// or https:// URL")
+  try {
+    parseWebhookSecret(secret)
+  } catch (error) {
+    throw new ConfigError(`TANDEM_WEBHOOK_SECRET: ${(error as Error).message}`)
+  }
+  const publicUrl = env.TANDEM_PUBLIC_URL || null
+  if (publicUrl && !(/^https?:\/\//.test(publicUrl) && URL.canParse(publicUrl))) throw new ConfigError("TANDEM_PUBLIC_URL must be an http:// or https:// URL")
+  return { url, secret, retryMs: positive(env, "TANDEM_WEBHOOK_RETRY_MS", webhookDefaults.retryMs), publicUrl }
+}
+
 /**
  * Reads the configuration from environment variables (see the README's table): `PORT`, `HOST`,
  * `TANDEM_DATA_DIR`, `TANDEM_SQLITE_SYNC`, `TANDEM_WEB_DIR`, `TANDEM_AUTH_SECRET`,
  * `TANDEM_AUTH_PUBLIC_KEY`, `TANDEM_AUTH_AUDIENCE`, `TANDEM_AUTH_ISSUER`,
  * `TANDEM_ALLOWED_ORIGINS`, `TANDEM_DATABASE_URL`, `TANDEM_REDIS_URL`, `TANDEM_LOG_LEVEL`,
- * `TANDEM_METRICS_TOKEN` and one `TANDEM_MAX_…` variable per limit.
+ * `TANDEM_METRICS_TOKEN`, `TANDEM_ADMIN_TOKEN`, `TANDEM_WEBHOOK_URL`, `TANDEM_WEBHOOK_SECRET`,
+ * `TANDEM_WEBHOOK_RETRY_MS`, `TANDEM_PUBLIC_URL` and one `TANDEM_MAX_…` variable per limit.
  *
  * @throws {ConfigError} for a value that cannot be used.
  */
@@ -135,5 +154,6 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     logLevel: logLevel as LogLevelName,
     metricsToken: env.TANDEM_METRICS_TOKEN || null,
     adminToken: env.TANDEM_ADMIN_TOKEN || null,
+    webhooks: readWebhooks(env),
   }
 }

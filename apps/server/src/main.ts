@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     limits: config.limits,
     compaction: { afterUpdates: config.compactAfterUpdates },
     history: { retention: { keepAllMs: config.versionsKeepAllMs, hourlyUntilMs: config.versionsHourlyUntilMs } },
+    ...(config.webhooks ? { webhooks: config.webhooks } : {}),
   })
   const routes = webAppRoutes(config.webDir)
   if (!routes) logger.warn("web app not built; serving sync and API only", { webDir: config.webDir })

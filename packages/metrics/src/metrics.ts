@@ -162,6 +162,19 @@ export function createMetrics(options: MetricsOptions): Metrics {
   })
   on("load-failed", ({ error }) => storageErrors.labels(error.code).inc())
 
+  new Counter({
+    name: "tandem_webhook_attempts_total",
+    help: "Webhook deliveries by outcome: delivered (a 2xx answer), failed (retried later), abandoned (failing for the whole retry period).",
+    labelNames: ["outcome"] as const,
+    registers,
+    collect() {
+      this.reset()
+      this.labels("delivered").inc(traffic.webhooksDelivered)
+      this.labels("failed").inc(traffic.webhookFailures)
+      this.labels("abandoned").inc(traffic.webhooksAbandoned)
+    },
+  })
+
   if (sync.shared) {
     new Counter({
       name: "tandem_bus_messages_total",

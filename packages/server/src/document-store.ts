@@ -9,6 +9,8 @@ export interface StoredUpdate {
 export interface AppendBatch {
   readonly name: string
   readonly updates: readonly Uint8Array[]
+  /** Outbox messages to add in the same transaction as these updates; see {@link Outbox}. */
+  readonly outbox?: readonly OutboxMessage[]
 }
 
 /** Which stored parts of a document cannot be decoded; see {@link DocumentStore.quarantine}. */
@@ -41,8 +43,10 @@ export interface DocumentStore {
   /**
    * Appends updates to the document's log in one transaction and resolves with the new head
    * once that transaction has committed. Rejects, having stored nothing, when it fails.
+   * `outbox` messages, when given, are added in the same transaction (a store without
+   * {@link DocumentStore.outbox} is never given any); an id stored already fails it whole.
    */
-  append(name: string, updates: readonly Uint8Array[]): Promise<number>
+  append(name: string, updates: readonly Uint8Array[], outbox?: readonly OutboxMessage[]): Promise<number>
   /**
    * Optional: appends to several documents in one transaction and resolves with each one's new
    * head, in order, once it has committed; rejects, having stored nothing, when it fails. The
@@ -84,6 +88,11 @@ export interface DocumentStore {
    * answers the history API with 501 without it.
    */
   readonly versions?: VersionStore
+  /**
+   * Messages waiting to be delivered (webhooks), when the store keeps them (every store in this
+   * repository does). Webhooks need it.
+   */
+  readonly outbox?: Outbox
   /** Finishes pending work and releases the store. No call may follow. */
   close(): Promise<void>
 }
@@ -156,6 +165,52 @@ export interface VersionStore {
   load(doc: string, id: string): Promise<StoredVersion | null>
   /** Removes versions of `doc` by id in one transaction; ids it does not have are skipped. Resolves to how many went. */
   remove(doc: string, ids: readonly string[]): Promise<number>
+}
+
+/**
+ * A message waiting in the {@link Outbox}: an event to deliver at least once. Everything but
+ * `dueAt`, `attempts` and `body` stays as it was added.
+ */
+export interface OutboxMessage {
+  /** Unique across the store; the deliverer's idempotency key (`webhook-id`). */
+  readonly id: string
+  /** What happened, such as `document.changed`. */
+  readonly type: string
+  /** The payload, as the deliverer sends it (JSON text). */
+  readonly body: string
+  /** When the event happened, in milliseconds since the epoch. */
+  readonly createdAt: number
+  /** When it is next due for delivery, in milliseconds since the epoch. */
+  readonly dueAt: number
+  /** Delivery attempts that failed so far; 0 for a new message. */
+  readonly attempts: number
+}
+
+/**
+ * Durable messages due for delivery (the transactional outbox). Processes sharing the store
+ * share the outbox: a {@link Outbox.claim} leases the messages it returns, so each is delivered by
+ * one of them while its lease lasts, and by another once it has passed (the claimer died).
+ */
+export interface Outbox {
+  /** Adds messages in one transaction; resolves once it has committed. Rejects, adding none, when an id is stored already. */
+  add(messages: readonly OutboxMessage[]): Promise<void>
+  /**
+   * Takes up to `limit` messages due at `now` (`dueAt <= now`), earliest due first, and moves
+   * their `dueAt` to `leaseUntil` in the same transaction, so no other claim returns them before
+   * then. Resolves with them as they were before the move.
+   */
+  claim(now: number, leaseUntil: number, limit: number): Promise<OutboxMessage[]>
+  /**
+   * Moves the due time of message `id` to `dueAt` only if it is still `expectedDueAt` (it has not
+   * been claimed since). Resolves to whether it moved.
+   */
+  hasten(id: string, expectedDueAt: number, dueAt: number): Promise<boolean>
+  /** Records a failed attempt: the message is due again at `dueAt`, after `attempts` failures, with `body`. No-op when gone. */
+  retry(id: string, dueAt: number, attempts: number, body: string): Promise<void>
+  /** Removes messages (delivered, or given up on); ids it does not have are skipped. */
+  remove(ids: readonly string[]): Promise<void>
+  /** The earliest `dueAt` of any message, or `null` when the outbox is empty. */
+  nextDue(): Promise<number | null>
 }
 
 /** What went wrong in storage. */

@@ -1,4 +1,19 @@
-import type { AppendBatch, DocumentStore } from "./document-store.js"
+import type { AppendBatch, DocumentStore, OutboxMessage } from "./document-store.js"
+
+/**
+ * Outbox messages that ride along with a document's commit, in the same transaction: an event
+ * about a change is then stored exactly when the change is (the transactional outbox). Webhooks
+ * are one.
+ */
+export interface CommitCompanion {
+  /**
+   * `doc` is about to commit updates; `head` is its sequence number before them (0: nothing was
+   * ever stored). Returns the messages to store with them, if any.
+   */
+  take(doc: string, head: number): readonly OutboxMessage[] | undefined
+  /** The transaction that carried `messages` committed, or failed (`false`: they were not stored). */
+  settled(doc: string, messages: readonly OutboxMessage[], committed: boolean): void
+}
 
 interface Waiting extends AppendBatch {
   readonly resolve: (head: number) => void
@@ -22,10 +37,12 @@ export class GroupCommit {
    * @param onCommitted called after each transaction that committed, with how long it took
    *   (milliseconds, from the call to the store to its answer) and how many updates it held. It
    *   must not throw: the commit's waiters would take that for a failed write.
+   * @param companion adds outbox messages to commits; only for a store with an `outbox`.
    */
   constructor(
     private readonly store: DocumentStore,
     private readonly onCommitted: (ms: number, updates: number) => void = () => {},
+    private readonly companion: CommitCompanion | null = null,
   ) {}
 
   /** Runs `fn` at the end of this turn of the event loop, together with every other deferred function. */
@@ -34,11 +51,19 @@ export class GroupCommit {
     if (this.deferred.length === 1) setImmediate(this.runDeferred)
   }
 
-  /** Appends `updates` to `name`, in one transaction with the other appends made in this stretch of code. */
-  append(name: string, updates: readonly Uint8Array[]): Promise<number> {
-    if (!this.store.appendMany) return this.timed(updates.length, () => this.store.append(name, updates))
+  /**
+   * Appends `updates` to `name`, in one transaction with the other appends made in this stretch
+   * of code. `head` is the document's sequence number before them, for the companion.
+   */
+  append(name: string, updates: readonly Uint8Array[], head: number): Promise<number> {
+    const outbox = this.companion?.take(name, head)
+    const batch: AppendBatch = outbox?.length ? { name, updates, outbox } : { name, updates }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ name, updates, resolve, reject })
+      if (!this.store.appendMany) {
+        this.appendAlone({ ...batch, resolve, reject })
+        return
+      }
+      this.waiting.push({ ...batch, resolve, reject })
       if (this.waiting.length === 1) queueMicrotask(this.flush)
     })
   }
@@ -59,6 +84,7 @@ export class GroupCommit {
     this.store.appendMany!(group).then(
       (heads) => {
         this.onCommitted(performance.now() - started, count)
+        for (const entry of group) this.settle(entry, true)
         group.forEach((entry, i) => entry.resolve(heads[i]!))
       },
       () => {
@@ -68,7 +94,21 @@ export class GroupCommit {
   }
 
   private appendAlone(entry: Waiting): void {
-    this.timed(entry.updates.length, () => this.store.append(entry.name, entry.updates)).then(entry.resolve, entry.reject)
+    const commit = () => (entry.outbox ? this.store.append(entry.name, entry.updates, entry.outbox) : this.store.append(entry.name, entry.updates))
+    this.timed(entry.updates.length, commit).then(
+      (head) => {
+        this.settle(entry, true)
+        entry.resolve(head)
+      },
+      (error: unknown) => {
+        this.settle(entry, false)
+        entry.reject(error)
+      },
+    )
+  }
+
+  private settle(entry: Waiting, committed: boolean): void {
+    if (entry.outbox) this.companion?.settled(entry.name, entry.outbox, committed)
   }
 
   /**

@@ -15,7 +15,9 @@ export { AuthError, openAuthorizer, type Authorizer, type AuthRequest, type Gran
 export { Room, RoomGoneError, contentKey, type RoomLimits, type RoomOptions, type ServerWrite, type WriteSource, type Applied } from "./room.js"
 export { RoomManager, type RoomManagerOptions } from "./room-manager.js"
 export { UpdateLog, type UpdateLogOptions } from "./update-log.js"
-export { GroupCommit } from "./group-commit.js"
+export { GroupCommit, type CommitCompanion } from "./group-commit.js"
+export { Webhooks, webhookDefaults, type WebhookOptions, type WebhookContext, type WebhookEventType } from "./webhooks/webhooks.js"
+export { parseWebhookSecret, signWebhook } from "./webhooks/signature.js"
 export {
   StorageError,
   type DocumentStore,
@@ -31,6 +33,8 @@ export {
   type StoredVersion,
   type NewVersion,
   type VersionStore,
+  type Outbox,
+  type OutboxMessage,
 } from "./document-store.js"
 export { localBus, type RoomBus, type BusSubscriber } from "./room-bus.js"
 export { Emitter, type Listener } from "./emitter.js"

@@ -2,7 +2,7 @@ import * as Y from "yjs"
 import { CloseCode, validateUpdate } from "@tandem/protocol"
 import type { DocumentStore, Quarantine, StoredDocument } from "./document-store.js"
 import { StorageError } from "./document-store.js"
-import { GroupCommit } from "./group-commit.js"
+import { GroupCommit, type CommitCompanion } from "./group-commit.js"
 import { Room, type RoomLimits } from "./room.js"
 import { localBus, type BusSubscriber, type RoomBus } from "./room-bus.js"
 import type { Traffic } from "./traffic.js"
@@ -37,6 +37,8 @@ export interface RoomManagerOptions {
   readonly onGapFilled: (doc: string) => void
   /** A storage transaction committed `updates` updates in `ms` milliseconds; must not throw. */
   readonly onCommitted: (ms: number, updates: number) => void
+  /** Adds outbox messages (webhooks) to the commits of documents. */
+  readonly companion?: CommitCompanion
   /** The server's running totals, which rooms and bus subscriptions add to. */
   readonly traffic: Traffic
   readonly limits: RoomLimits
@@ -68,7 +70,7 @@ export class RoomManager {
   private readonly unwatch: Array<() => void>
 
   constructor(private readonly options: RoomManagerOptions) {
-    this.commits = new GroupCommit(options.store, options.onCommitted)
+    this.commits = new GroupCommit(options.store, options.onCommitted, options.companion ?? null)
     const { bus } = options
     this.unwatch = [
       // Messages sent while the bus was down are lost: every room reads what it missed, and

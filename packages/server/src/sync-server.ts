@@ -11,6 +11,7 @@ import { localBus, type RoomBus } from "./room-bus.js"
 import { RoomManager } from "./room-manager.js"
 import type { Room } from "./room.js"
 import { Traffic } from "./traffic.js"
+import { Webhooks, type WebhookOptions } from "./webhooks/webhooks.js"
 
 /**
  * Limits on what one peer may do, so no one can hurt anyone else. The defaults leave room for a
@@ -75,6 +76,8 @@ export interface SyncServerOptions {
    * arrived, though a later one has) may last before the room reads it from storage. Default 200 ms.
    */
   readonly gapDelayMs?: number
+  /** Deliver events to a URL, signed, at least once; needs a store with an `outbox`. */
+  readonly webhooks?: WebhookOptions
 }
 
 /** Defaults of every option, in one place. */
@@ -100,8 +103,8 @@ export const defaults = {
 export interface ServerEvents {
   "room-loaded": { readonly doc: string; readonly ms: number }
   "room-unloaded": { readonly doc: string }
-  "connection-opened": { readonly doc: string; readonly connection: number }
-  "connection-closed": { readonly doc: string; readonly connection: number }
+  "connection-opened": { readonly doc: string; readonly connection: number; readonly user: string | null }
+  "connection-closed": { readonly doc: string; readonly connection: number; readonly user: string | null }
   "connection-failed": { readonly doc: string; readonly connection: number; readonly code: number; readonly error: unknown }
   "save-failed": { readonly doc: string; readonly error: StorageError; readonly attempt: number }
   compacted: { readonly doc: string; readonly head: number; readonly bytes: number }
@@ -244,7 +247,8 @@ export interface SyncServer {
 /**
  * Builds a sync server.
  *
- * @throws {TypeError} when `store` is missing or a limit is not a positive number.
+ * @throws {TypeError} when `store` is missing, a limit is not a positive number, or webhooks are
+ *   asked of a store without an outbox or with a bad URL or secret.
  */
 export function createSyncServer(options: SyncServerOptions): SyncServer {
   if (!options?.store) throw new TypeError("createSyncServer: options.store is required")
@@ -252,6 +256,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   for (const [name, value] of Object.entries(limits)) {
     if (!(typeof value === "number" && value > 0)) throw new TypeError(`createSyncServer: limits.${name} must be a positive number`)
   }
+  if (options.webhooks && !options.store.outbox) throw new TypeError("createSyncServer: webhooks need a store with an outbox")
   return new Server(options, limits)
 }
 
@@ -264,6 +269,7 @@ class Server implements SyncServer, ConnectionHandler {
   readonly clock: Clock
   readonly history: History | null
   readonly traffic = new Traffic()
+  private readonly webhooks: Webhooks | null
   private readonly connections = new Set<Connection>()
   readonly shared: boolean
   private readonly counters = { saveFailures: 0, loadFailures: 0, quarantined: 0 }
@@ -283,6 +289,16 @@ class Server implements SyncServer, ConnectionHandler {
     this.shared = options.bus !== undefined && options.bus !== localBus
     this.clock = options.clock ?? systemClock
     this.history = options.store.versions ? this.createHistory(options.store.versions, options.history ?? {}) : null
+    this.webhooks =
+      options.webhooks && options.store.outbox
+        ? new Webhooks(options.webhooks, {
+            outbox: options.store.outbox,
+            clock: this.clock,
+            logger,
+            counters: this.traffic,
+            sizeOf: (doc) => this.withRoom(doc, (room) => (room.exists ? room.encodeState().byteLength : null)),
+          })
+        : null
     this.rooms = new RoomManager({
       store: options.store,
       bus: options.bus ?? localBus,
@@ -314,6 +330,7 @@ class Server implements SyncServer, ConnectionHandler {
       },
       onGapFilled: (doc) => this.events.emit("bus-gap-filled", { doc }),
       onCommitted: (ms, updates) => this.events.emit("commit-finished", { ms, updates }),
+      ...(this.webhooks ? { companion: this.webhooks } : {}),
       traffic: this.traffic,
       limits,
     })
@@ -332,7 +349,10 @@ class Server implements SyncServer, ConnectionHandler {
       options: schedule,
       withRoom: (doc, fn) => this.withRoom(doc, fn),
       isLoaded: (doc) => this.rooms.peek(doc) !== null,
-      onCreated: (doc, version) => this.events.emit("version-created", { doc, version }),
+      onCreated: (doc, version) => {
+        this.webhooks?.versionCreated(doc, version)
+        this.events.emit("version-created", { doc, version })
+      },
       onError: (error) => {
         this.counters.saveFailures++
         this.logger.error("could not store a version", { doc: error.doc, code: error.code, error })
@@ -361,7 +381,8 @@ class Server implements SyncServer, ConnectionHandler {
       if (connection.closed) return connection
     }
     this.connections.add(connection)
-    this.events.emit("connection-opened", { doc, connection: connection.id })
+    this.webhooks?.connection(true, doc, connection.id, grant.userId)
+    this.events.emit("connection-opened", { doc, connection: connection.id, user: grant.userId })
     this.rooms.acquire(doc).then(
       (loaded) => {
         if (connection.closed) {
@@ -396,7 +417,8 @@ class Server implements SyncServer, ConnectionHandler {
       room.leave(connection)
       this.rooms.release(room)
     }
-    this.events.emit("connection-closed", { doc: connection.doc, connection: connection.id })
+    this.webhooks?.connection(false, connection.doc, connection.id, connection.grant.userId)
+    this.events.emit("connection-closed", { doc: connection.doc, connection: connection.id, user: connection.grant.userId })
   }
 
   failed(connection: Connection, code: number, error: unknown): void {
@@ -462,7 +484,10 @@ class Server implements SyncServer, ConnectionHandler {
       const late = await versions.list(doc, { before: null, limit: 1000 })
       if (late.length > 0) await versions.remove(doc, late.map((version) => version.id))
     }
-    if (existed) this.events.emit("document-deleted", { doc })
+    if (existed) {
+      this.webhooks?.deleted(doc)
+      this.events.emit("document-deleted", { doc })
+    }
     return existed
   }
 
@@ -477,5 +502,6 @@ class Server implements SyncServer, ConnectionHandler {
     await this.history?.flush()
     await this.rooms.idle()
     this.rooms.stop()
+    await this.webhooks?.close()
   }
 }

@@ -26,4 +26,10 @@ export class Traffic {
   busUpdatesPublished = 0
   /** Awareness messages published to the other instances. */
   busAwarenessPublished = 0
+  /** Webhook messages a receiver took (answered 2xx). */
+  webhooksDelivered = 0
+  /** Webhook attempts that failed (a status other than 2xx, or no answer); each is retried. */
+  webhookFailures = 0
+  /** Webhook messages given up on after failing for the whole retry period. */
+  webhooksAbandoned = 0
 }

@@ -168,7 +168,7 @@ export class UpdateLog {
     const { commits, doc, retryDelayMs, maxRetryDelayMs } = this.options
     for (let attempt = 1; ; attempt++) {
       try {
-        this.head = await commits.append(doc, updates)
+        this.head = await commits.append(doc, updates, this.head)
         this.waiting -= updates.length
         this.logLength += updates.length
         for (const update of updates) this.logBytes += update.byteLength

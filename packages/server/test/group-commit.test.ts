@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { createMemoryStore } from "@tandem/storage-memory"
-import { GroupCommit, type AppendBatch, type DocumentStore } from "../src/index.js"
+import { GroupCommit, type AppendBatch, type CommitCompanion, type DocumentStore, type OutboxMessage } from "../src/index.js"
 
 /** A memory store that records its append calls and fails every write to the document "bad". */
 function recordingStore() {
@@ -25,7 +25,7 @@ function recordingStore() {
 /** Appends for each name from functions deferred to the end of this turn, as rooms do. */
 function appendFromOneTurn(commits: GroupCommit, names: string[]): Promise<PromiseSettledResult<number>[]> {
   return Promise.allSettled(
-    names.map((name) => new Promise<number>((resolve, reject) => commits.defer(() => commits.append(name, [new Uint8Array([1])]).then(resolve, reject)))),
+    names.map((name) => new Promise<number>((resolve, reject) => commits.defer(() => commits.append(name, [new Uint8Array([1])], 0).then(resolve, reject)))),
   )
 }
 
@@ -51,5 +51,26 @@ describe("group commit", () => {
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"])
     expect((await inner.load("a"))?.updates).toHaveLength(1)
     expect(await inner.load("bad")).toBeNull()
+  })
+
+  it("stores a companion's messages in the transaction of their document, and says which committed", async () => {
+    const { store, calls } = recordingStore()
+    const seen: string[] = []
+    const appendMany = store.appendMany!
+    store.appendMany = (batches) => {
+      seen.push(...batches.map((b) => `${b.name}:${(b.outbox ?? []).map((m) => m.id).join("+")}`))
+      return appendMany(batches)
+    }
+    const message = (id: string): OutboxMessage => ({ id, type: "test", body: "{}", createdAt: 0, dueAt: 0, attempts: 0 })
+    const settled: string[] = []
+    const companion: CommitCompanion = {
+      take: (doc, head) => (doc === "c" ? undefined : [message(`${doc}@${head}`)]),
+      settled: (doc, messages, committed) => settled.push(`${doc}:${messages.map((m) => m.id).join("+")}:${committed}`),
+    }
+    await appendFromOneTurn(new GroupCommit(store, undefined, companion), ["a", "bad", "c"])
+    expect(seen).toEqual(["a:a@0", "bad:bad@0", "c:"])
+    expect(calls).toEqual(["appendMany a,bad,c", "append a", "append bad", "append c"])
+    // The group failed and was retried one by one: a's messages went with a's own commit.
+    expect(settled.sort()).toEqual(["a:a@0:true", "bad:bad@0:false"])
   })
 })

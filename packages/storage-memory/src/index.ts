@@ -1,4 +1,15 @@
-import type { DocumentInfo, DocumentStore, StoredDocument, StoredVersion, VersionInfo, VersionKind, VersionStore } from "@tandem/server"
+import type {
+  AppendBatch,
+  DocumentInfo,
+  DocumentStore,
+  Outbox,
+  OutboxMessage,
+  StoredDocument,
+  StoredVersion,
+  VersionInfo,
+  VersionKind,
+  VersionStore,
+} from "@tandem/server"
 
 interface Entry {
   snapshot: Uint8Array | null
@@ -20,9 +31,9 @@ interface Version {
 }
 
 /**
- * What a memory store keeps: documents, their versions and the last version id handed out. Pass
- * the same one to two stores to model a restart. Only {@link createMemoryStore} reads or changes
- * it.
+ * What a memory store keeps: documents, their versions, the last version id handed out and the
+ * outbox. Pass the same one to two stores to model a restart. Only {@link createMemoryStore}
+ * reads or changes it.
  */
 export interface MemoryStoreData {
   readonly documents: Map<string, Entry>
@@ -30,6 +41,8 @@ export interface MemoryStoreData {
   readonly versions: Map<string, Version[]>
   /** Ids count up across all documents and are never reused, as a database sequence would. */
   lastVersionId: number
+  /** Outbox messages by id. */
+  readonly outbox: Map<string, OutboxMessage>
 }
 
 // Version ids as the server's routes accept them; anything else names no version.
@@ -96,9 +109,61 @@ function createVersionStore(data: MemoryStoreData): VersionStore {
 }
 
 /**
- * A DocumentStore that keeps documents and their versions in Maps. Copies bytes in and out, so
- * callers cannot change what is stored. Lists names in code point order, as the SQLite and
- * PostgreSQL stores do.
+ * Throws, before anything changed, when a message's id is stored already or repeats in
+ * `messages`: the ids are the outbox's primary key in the SQL stores too.
+ */
+function checkNewIds(outbox: ReadonlyMap<string, OutboxMessage>, messages: readonly OutboxMessage[]): void {
+  const ids = new Set<string>()
+  for (const { id } of messages) {
+    if (outbox.has(id) || ids.has(id)) throw new Error(`outbox: a message with id ${JSON.stringify(id)} is stored already`)
+    ids.add(id)
+  }
+}
+
+/** Earliest due first; messages due at the same time by id, in code point order as the SQL stores sort them. */
+const byDue = (a: OutboxMessage, b: OutboxMessage) => a.dueAt - b.dueAt || compareNames(a.id, b.id)
+
+function createOutbox(data: MemoryStoreData): Outbox {
+  const { outbox } = data
+  return {
+    async add(messages) {
+      checkNewIds(outbox, messages)
+      for (const message of messages) outbox.set(message.id, { ...message })
+    },
+    async claim(now, leaseUntil, limit) {
+      // One synchronous pass, so no other claim runs in between.
+      const due = [...outbox.values()]
+        .filter((message) => message.dueAt <= now)
+        .sort(byDue)
+        .slice(0, Math.max(0, limit))
+      for (const message of due) outbox.set(message.id, { ...message, dueAt: leaseUntil })
+      return due
+    },
+    async hasten(id, expectedDueAt, dueAt) {
+      const message = outbox.get(id)
+      if (message?.dueAt !== expectedDueAt) return false
+      outbox.set(id, { ...message, dueAt })
+      return true
+    },
+    async retry(id, dueAt, attempts, body) {
+      const message = outbox.get(id)
+      if (message) outbox.set(id, { ...message, dueAt, attempts, body })
+    },
+    async remove(ids) {
+      for (const id of ids) outbox.delete(id)
+    },
+    async nextDue() {
+      let next: number | null = null
+      for (const { dueAt } of outbox.values()) if (next === null || dueAt < next) next = dueAt
+      return next
+    },
+  }
+}
+
+/**
+ * A DocumentStore that keeps documents, their versions and an outbox in Maps. Copies bytes in and
+ * out, so callers cannot change what is stored. Lists names in code point order, as the SQLite
+ * and PostgreSQL stores do. Its outbox claims as theirs do, earliest due first, then by id.
  *
  * ```ts
  * const data = createMemoryStoreData()
@@ -114,6 +179,15 @@ export function createMemoryStore(options: { data?: MemoryStoreData } = {}): Doc
     for (const update of updates) entry.updates.push({ seq: ++entry.head, data: update.slice() })
     entry.updatedAt = now
     return entry.head
+  }
+  /** All or nothing: only the outbox can refuse (an id stored already), so it is checked first. */
+  const appendBatches = (batches: readonly AppendBatch[]): number[] => {
+    const messages = batches.flatMap((batch) => batch.outbox ?? [])
+    checkNewIds(data.outbox, messages)
+    const now = Date.now()
+    const heads = batches.map(({ name, updates }) => append(name, updates, now))
+    for (const message of messages) data.outbox.set(message.id, { ...message })
+    return heads
   }
   return {
     async load(name) {
@@ -134,12 +208,11 @@ export function createMemoryStore(options: { data?: MemoryStoreData } = {}): Doc
       if (entry.head > seq && after[0]?.seq !== seq + 1) return null
       return after
     },
-    async append(name, updates) {
-      return append(name, updates, Date.now())
+    async append(name, updates, messages = []) {
+      return appendBatches([{ name, updates, outbox: messages }])[0]!
     },
     async appendMany(batches) {
-      const now = Date.now()
-      return batches.map(({ name, updates }) => append(name, updates, now))
+      return appendBatches(batches)
     },
     async compact(name, snapshot, upTo) {
       const entry = documents.get(name)
@@ -171,17 +244,19 @@ export function createMemoryStore(options: { data?: MemoryStoreData } = {}): Doc
       })
     },
     async delete(name) {
-      // Both, not `||`: a document may have versions but no log, or a log but no versions.
+      // Both, not `||`: a document may have versions but no log, or a log but no versions. The
+      // outbox stays: messages about a document outlive it, its deletion's among them.
       const hadDocument = documents.delete(name)
       const hadVersions = data.versions.delete(name)
       return hadDocument || hadVersions
     },
     versions: createVersionStore(data),
+    outbox: createOutbox(data),
     async close() {},
   }
 }
 
 /** Empty backing data for {@link createMemoryStore}. */
 export function createMemoryStoreData(): MemoryStoreData {
-  return { documents: new Map(), versions: new Map(), lastVersionId: 0 }
+  return { documents: new Map(), versions: new Map(), lastVersionId: 0, outbox: new Map() }
 }

@@ -4,4 +4,4 @@ import { createMemoryStore, createMemoryStoreData } from "../src/index.js"
 runDocumentStoreTests("memory", async () => {
   const data = createMemoryStoreData()
   return { open: async () => createMemoryStore({ data }), cleanup: async () => {} }
-}, { requireVersions: true })
+}, { requireVersions: true, requireOutbox: true })

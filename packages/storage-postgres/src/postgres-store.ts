@@ -1,5 +1,6 @@
-import type { AppendBatch, DocumentInfo, DocumentStore, StoredDocument, StoredUpdate, VersionStore } from "@tandem/server"
+import type { AppendBatch, DocumentInfo, DocumentStore, Outbox, StoredDocument, StoredUpdate, VersionStore } from "@tandem/server"
 import { Pool, type PoolConfig } from "pg"
+import { createOutbox, insertOutboxSql, outboxColumns } from "./outbox.js"
 import { PostgresStoreError } from "./postgres-store-error.js"
 import { migrate } from "./schema.js"
 import { inTransaction } from "./transaction.js"
@@ -35,6 +36,7 @@ export interface PostgresStoreOptions {
 export interface PostgresStore extends DocumentStore {
   appendMany(batches: readonly AppendBatch[]): Promise<number[]>
   readonly versions: VersionStore
+  readonly outbox: Outbox
   /**
    * The document's stored updates with a sequence number above `seq`, oldest first: what another
    * instance committed after the last update this one has. Resolves to `null` when a compaction
@@ -51,7 +53,7 @@ const defaults = { maxConnections: 10, connectionTimeoutMs: 10_000, statementTim
 // appenders of a document (other instances) wait for each other and appenders of several never
 // deadlock; it returns the new head, and the document's updates take the numbers just below it.
 // Sequence numbers are thus assigned by the transaction that commits them.
-const appendSql = `
+const appendCtes = `
 WITH batch AS (
   SELECT * FROM unnest($1::text[], $2::bigint[]) AS b(name, n)
 ), bumped AS (
@@ -64,6 +66,13 @@ WITH batch AS (
   SELECT u.name, bumped.head - batch.n + u.ord, u.data
   FROM unnest($3::text[], $4::bigint[], $5::bytea[]) AS u(name, ord, data)
   JOIN batch USING (name) JOIN bumped USING (name)
+)`
+const appendSql = `${appendCtes}
+SELECT name, head FROM bumped`
+// Outbox messages given with an append are inserted by one more part of the same statement, so
+// they commit with its updates or not at all.
+const appendWithOutboxSql = `${appendCtes}, queued AS (
+  ${insertOutboxSql(6)}
 )
 SELECT name, head FROM bumped`
 
@@ -183,7 +192,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         data.push(update)
       })
     }
-    const { rows } = await pool.query<{ name: string; head: string }>(appendSql, [names, counts, updateNames, ordinals, data])
+    const messages = batches.flatMap((batch) => batch.outbox ?? [])
+    const values: unknown[] = [names, counts, updateNames, ordinals, data]
+    if (messages.length > 0) values.push(...outboxColumns(messages))
+    const { rows } = await pool.query<{ name: string; head: string }>(messages.length > 0 ? appendWithOutboxSql : appendSql, values)
     const heads = new Map(rows.map((row) => [row.name, Number(row.head)]))
     // Each batch's head: its document's new head less what later batches of that document added.
     const later = new Map([...byName].map(([name, updates]) => [name, updates.length]))
@@ -219,7 +231,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         return updates
       }),
 
-    append: (name, updates) => track(async () => (await appendBatches([{ name, updates }]))[0]!),
+    append: (name, updates, outbox) => track(async () => (await appendBatches([{ name, updates, outbox }]))[0]!),
 
     appendMany: (batches) => track(() => appendBatches(batches)),
 
@@ -271,6 +283,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         inTransaction(pool, async (client) => {
           // Deleting the row first takes its lock, waiting for appends in progress: the deletes
           // below then see every row they committed, and later appends start the document anew.
+          // The outbox stays: messages about a document outlive it, its deletion's among them.
           const document = await client.query("DELETE FROM documents WHERE name = $1", [name])
           const { rows } = await client.query<{ found: boolean }>(
             `WITH u AS (DELETE FROM updates WHERE name = $1 RETURNING 1),
@@ -284,6 +297,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       ),
 
     versions: createVersionStore(pool, track),
+
+    outbox: createOutbox(pool, track),
 
     close: () =>
       (closing ??= (async () => {

@@ -44,6 +44,21 @@ const migrations: readonly string[] = [
   );
   CREATE INDEX versions_by_name ON versions (name, id);
   `,
+  // 2: the outbox, messages (webhooks) to deliver at least once, keyed by the caller's ids. Not
+  // tied to a document: deleting one keeps the messages about it, its deletion's among them.
+  // Times are milliseconds since the epoch, as the caller gives them. The index is the order
+  // claims take messages in, so a claim reads only the due ones.
+  `
+  CREATE TABLE outbox (
+    id text COLLATE "C" PRIMARY KEY,
+    type text NOT NULL,
+    body text NOT NULL,
+    created_at bigint NOT NULL,
+    due_at bigint NOT NULL,
+    attempts integer NOT NULL DEFAULT 0
+  );
+  CREATE INDEX outbox_by_due ON outbox (due_at, id);
+  `,
 ]
 
 /** The schema version this release of the package migrates a database to. */

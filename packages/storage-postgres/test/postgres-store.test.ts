@@ -77,7 +77,7 @@ runDocumentStoreTests(
     const database = await createDatabase()
     return { open: () => createPostgresStore({ url: database.url }), cleanup: database.drop }
   },
-  { requireVersions: true },
+  { requireVersions: true, requireOutbox: true },
 )
 
 const bytes = (...values: number[]) => new Uint8Array(values)
@@ -241,6 +241,34 @@ describe("postgres store with several instances", () => {
     await store.compact("doc", bytes(9), 3)
     expect(await store.loadSince("doc", 2)).toBeNull()
     expect((await store.loadSince("doc", 3))?.map((u) => u.seq)).toEqual([4, 5])
+  })
+
+  it("gives each outbox message to exactly one claim of two instances claiming at once, lease after lease", async () => {
+    const database = await testDatabase()
+    const instances = await Promise.all([database.open(), database.open()])
+    const count = 400
+    const lease = 60_000
+    const expected = range(1, count).map((i) => `m${String(i).padStart(3, "0")}`)
+    await instances[0].outbox.add(expected.map((id, i) => ({ id, type: "document.changed", body: "{}", createdAt: i, dueAt: i, attempts: 0 })))
+    // Round 0 claims everything due at `count`; round 1, once those leases have passed, all again.
+    for (const round of [0, 1]) {
+      const now = count + round * lease
+      // Four claimers per instance, each claiming a few at a time until nothing is left for it.
+      const claimed = await Promise.all(
+        instances.flatMap((store) =>
+          range(1, 4).map(async () => {
+            const ids: string[] = []
+            for (;;) {
+              const batch = await store.outbox.claim(now, now + lease, 7)
+              if (batch.length === 0) return ids
+              ids.push(...batch.map((m) => m.id))
+            }
+          }),
+        ),
+      )
+      expect(claimed.flat().sort(), `round ${round}`).toEqual(expected)
+      expect(await instances[1].outbox.nextDue(), `round ${round}`).toBe(now + lease)
+    }
   })
 
   it("treats % and _ in a list prefix as the characters they are", async () => {

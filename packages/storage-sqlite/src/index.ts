@@ -1,9 +1,10 @@
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import Database from "better-sqlite3"
-import type { AppendBatch, DocumentInfo, DocumentStore, StoredDocument } from "@tandem/server"
+import type { AppendBatch, DocumentInfo, DocumentStore, OutboxMessage, StoredDocument } from "@tandem/server"
 import { Checkpointer, type CheckpointResult } from "./checkpointer.js"
 import { compareNames, prefixEnd } from "./name-range.js"
+import { createOutbox } from "./outbox.js"
 import { migrate } from "./schema.js"
 import { createVersionStore } from "./version-store.js"
 
@@ -39,11 +40,11 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * A DocumentStore on one SQLite file in WAL mode, with version history. Each `append` and each
- * `compact` is one transaction. Only one process may write a database file at a time. Rows moved
- * aside by `quarantine` are kept in the `quarantine` table. Opening a file written by an older
- * release migrates its schema in place, in one transaction, to {@link schemaVersion}
- * (`PRAGMA user_version`).
+ * A DocumentStore on one SQLite file in WAL mode, with version history and an outbox. Each
+ * `append` (with the outbox messages given to it) and each `compact` is one transaction. Only
+ * one process may write a database file at a time. Rows moved aside by `quarantine` are kept in
+ * the `quarantine` table. Opening a file written by an older release migrates its schema in
+ * place, in one transaction, to {@link schemaVersion} (`PRAGMA user_version`).
  *
  * ```ts
  * const store = createSqliteStore({ path: "data/tandem.db" })
@@ -114,14 +115,17 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const setSnapshot = db.prepare<[Uint8Array, number, string]>("UPDATE documents SET snapshot = ?, updated_at = ? WHERE name = ?")
   const trimLog = db.prepare<[string, number]>("DELETE FROM updates WHERE name = ? AND seq <= ?")
 
-  const appendAll = db.transaction((name: string, updates: readonly Uint8Array[], now: number): number => {
+  const outbox = createOutbox(db)
+
+  const appendAll = db.transaction((name: string, updates: readonly Uint8Array[], now: number, messages: readonly OutboxMessage[] = []): number => {
     const { head } = bumpHead.get(name, updates.length, now)!
     let seq = head - updates.length
     for (const update of updates) insertUpdate.run(name, ++seq, update)
+    outbox.insert(messages)
     return head
   })
   const appendEach = db.transaction((batches: readonly AppendBatch[], now: number): number[] =>
-    batches.map(({ name, updates }) => appendAll(name, updates, now)),
+    batches.map(({ name, updates, outbox: messages }) => appendAll(name, updates, now, messages)),
   )
   const compactLog = db.transaction((name: string, snapshot: Uint8Array, upTo: number): void => {
     if (setSnapshot.run(snapshot, Date.now(), name).changes !== 1) throw new Error(`compact: no document "${name}"`)
@@ -166,6 +170,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       FROM documents WHERE name ${lower} ?${upper ? " AND name < ?" : ""} ORDER BY name LIMIT ?`,
     )
   const listPage = { fromPrefix: listFrom(">=", false), fromPrefixTo: listFrom(">=", true), after: listFrom(">", false), afterTo: listFrom(">", true) }
+  // Not the outbox: messages about a document outlive it, the one announcing its deletion among them.
   const deleteFrom = ["documents", "updates", "versions", "quarantine"].map((table) => db.prepare<[string]>(`DELETE FROM ${table} WHERE name = ?`))
   const deleteAll = db.transaction((name: string): boolean => deleteFrom.reduce((changes, statement) => changes + statement.run(name).changes, 0) > 0)
 
@@ -176,8 +181,8 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     async loadSince(name, seq) {
       return loadAfter(name, seq)
     },
-    async append(name, updates) {
-      const head = appendAll(name, updates, Date.now())
+    async append(name, updates, messages) {
+      const head = appendAll(name, updates, Date.now(), messages)
       catchUp()
       return head
     },
@@ -204,6 +209,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       return deleteAll(name)
     },
     versions: createVersionStore(db),
+    outbox: outbox.outbox,
     async close() {
       await checkpointer.stop()
       if (!db.open) return

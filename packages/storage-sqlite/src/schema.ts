@@ -54,6 +54,22 @@ const migrations: readonly Migration[] = [
       CREATE INDEX versions_by_document ON versions (name, id);
     `)
   },
+  // 2: the outbox, messages (webhooks) to deliver at least once. Ids are the caller's. Not tied
+  // to a document: deleting one keeps the messages about it, its deletion's among them. The index
+  // is the order claims take messages in, so a claim reads only the due ones.
+  (db) => {
+    db.exec(`
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX outbox_by_due ON outbox (due_at, id);
+    `)
+  },
 ]
 
 /** The `PRAGMA user_version` this release of the package migrates a database file to. */

@@ -58,6 +58,35 @@ function writeOldFile(path: string): void {
   db.close()
 }
 
+// What migration 1 added, verbatim: with the schema of 0.1.0, a file at user_version 1.
+const schemaOfVersion1 = `
+ALTER TABLE documents ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX quarantine_by_document ON quarantine (name);
+CREATE TABLE versions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('auto', 'named')),
+  label TEXT,
+  author TEXT,
+  created_at INTEGER NOT NULL,
+  state BLOB NOT NULL
+);
+CREATE INDEX versions_by_document ON versions (name, id);
+`
+
+/** A file at schema version 1 (before the outbox): a document with a version. */
+function writeVersion1File(path: string): void {
+  const db = openRaw(path)
+  db.pragma("journal_mode = WAL")
+  db.exec(schemaOf010)
+  db.exec(schemaOfVersion1)
+  db.prepare("INSERT INTO documents (name, head, snapshot, updated_at) VALUES (?, ?, NULL, ?)").run("doc", 1, 1234)
+  db.prepare("INSERT INTO updates (name, seq, data) VALUES (?, ?, ?)").run("doc", 1, Buffer.from([1]))
+  db.prepare("INSERT INTO versions (name, kind, label, author, created_at, state) VALUES (?, ?, ?, ?, ?, ?)").run("doc", "named", "v1", null, 5, Buffer.from([7]))
+  db.pragma("user_version = 1")
+  db.close()
+}
+
 const userVersion = (path: string) => openRaw(path).pragma("user_version", { simple: true })
 
 describe("sqlite schema migrations", () => {
@@ -116,6 +145,21 @@ describe("sqlite schema migrations", () => {
     expect(userVersion(path)).toBe(schemaVersion)
   })
 
+  it("adds the outbox to a file at version 1, keeping its documents, write times and versions", async () => {
+    const path = tempPath()
+    writeVersion1File(path)
+    const store = createSqliteStore({ path })
+    onTestFinished(() => store.close())
+    expect((await store.load("doc"))?.updates.map((u) => [u.seq, ...u.data])).toEqual([[1, 1]])
+    expect(await store.list({ prefix: "", after: null, limit: 10 })).toEqual([{ name: "doc", bytes: 1, updatedAt: 1234 }])
+    expect((await store.versions!.list("doc", { before: null, limit: 10 })).map((v) => v.label)).toEqual(["v1"])
+    const message = { id: "m", type: "document.changed", body: "{}", createdAt: 1, dueAt: 2, attempts: 0 }
+    expect(await store.append("doc", [new Uint8Array([2])], [message])).toBe(2)
+    expect(await store.outbox!.claim(2, 3, 10)).toEqual([message])
+    await store.close()
+    expect(userVersion(path)).toBe(schemaVersion)
+  })
+
   it("creates the current schema in a new file", async () => {
     const path = tempPath()
     const store = createSqliteStore({ path })
@@ -123,7 +167,7 @@ describe("sqlite schema migrations", () => {
     await store.close()
     expect(userVersion(path)).toBe(schemaVersion)
     const tables = openRaw(path).prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all()
-    expect(tables.map((table) => table.name)).toEqual(["documents", "quarantine", "sqlite_sequence", "updates", "versions"])
+    expect(tables.map((table) => table.name)).toEqual(["documents", "outbox", "quarantine", "sqlite_sequence", "updates", "versions"])
   })
 
   it("refuses a file a newer release migrated, and leaves it as it was", () => {

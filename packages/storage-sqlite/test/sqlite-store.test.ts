@@ -17,7 +17,7 @@ for (const synchronous of ["normal", "full"] as const) {
       open: async () => createSqliteStore({ path: join(dir, "nested", "tandem.db"), synchronous }),
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     }
-  }, { requireVersions: true })
+  }, { requireVersions: true, requireOutbox: true })
 }
 
 describe("sqlite checkpoints", () => {

@@ -4,6 +4,7 @@ import * as Y from "yjs"
 import { deleteCases } from "./delete-cases.js"
 import { listCases } from "./list-cases.js"
 import { loadSinceCases } from "./load-since-cases.js"
+import { outboxCases } from "./outbox-cases.js"
 import { bytes } from "./suite-context.js"
 import { versionCases } from "./version-cases.js"
 
@@ -25,6 +26,11 @@ export interface DocumentStoreTestOptions {
    * instead of skipping the version cases. Default `false`.
    */
   readonly requireVersions?: boolean
+  /**
+   * The adapter promises an outbox: a store without `outbox` then fails the suite instead of
+   * skipping the outbox cases. Default `false`.
+   */
+  readonly requireOutbox?: boolean
 }
 
 function textUpdates(count: number): { updates: Uint8Array[]; doc: Y.Doc } {
@@ -40,12 +46,16 @@ function textUpdates(count: number): { updates: Uint8Array[]; doc: Y.Doc } {
  * The acceptance suite for a DocumentStore adapter. Call it from the adapter's tests:
  *
  * ```ts
- * runDocumentStoreTests("sqlite", async () => ({ open: async () => createSqliteStore({ path }), cleanup }), { requireVersions: true })
+ * runDocumentStoreTests("sqlite", async () => ({ open: async () => createSqliteStore({ path }), cleanup }), {
+ *   requireVersions: true,
+ *   requireOutbox: true,
+ * })
  * ```
  *
  * Covers the log (order, heads, copies, compaction, quarantine, durability across a reopen),
- * `appendMany` when the store has it, `list`, `delete`, and `versions` when the store has it or
- * `options.requireVersions` says it must.
+ * `appendMany` when the store has it, `list`, `delete`, `versions` when the store has it or
+ * `options.requireVersions` says it must, and `outbox` (with the messages `append` and
+ * `appendMany` add) when the store has it or `options.requireOutbox` says it must.
  */
 export function runDocumentStoreTests(adapter: string, createHarness: () => Promise<StoreHarness>, options: DocumentStoreTestOptions = {}): void {
   describe(`DocumentStore contract: ${adapter}`, () => {
@@ -184,5 +194,6 @@ export function runDocumentStoreTests(adapter: string, createHarness: () => Prom
     loadSinceCases(suite)
     deleteCases(suite)
     versionCases(suite, options.requireVersions ?? false)
+    outboxCases(suite, options.requireOutbox ?? false)
   })
 }
