@@ -70,6 +70,22 @@ const migrations: readonly Migration[] = [
       CREATE INDEX outbox_by_due ON outbox (due_at, id);
     `)
   },
+  // 3: the log keyed by (name, seq) itself, WITHOUT ROWID, instead of a rowid table with a
+  // unique index beside it: an append then writes one b-tree, not two (with the head's row,
+  // about 2 pages a commit instead of 3.5).
+  (db) => {
+    db.exec(`
+      CREATE TABLE updates_by_seq (
+        name TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (name, seq)
+      ) WITHOUT ROWID;
+      INSERT INTO updates_by_seq (name, seq, data) SELECT name, seq, data FROM updates;
+      DROP TABLE updates;
+      ALTER TABLE updates_by_seq RENAME TO updates;
+    `)
+  },
 ]
 
 /** The `PRAGMA user_version` this release of the package migrates a database file to. */

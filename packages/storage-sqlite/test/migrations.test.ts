@@ -168,6 +168,10 @@ describe("sqlite schema migrations", () => {
     expect(userVersion(path)).toBe(schemaVersion)
     const tables = openRaw(path).prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all()
     expect(tables.map((table) => table.name)).toEqual(["documents", "outbox", "quarantine", "sqlite_sequence", "updates", "versions"])
+    // The log is keyed by (name, seq) itself: one b-tree an append writes, no index beside it.
+    const log = openRaw(path).prepare<[], { sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'updates'").get()!
+    expect(log.sql).toMatch(/WITHOUT ROWID/)
+    expect(openRaw(path).prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'updates' AND sql IS NOT NULL").all()).toEqual([])
   })
 
   it("refuses a file a newer release migrated, and leaves it as it was", () => {
