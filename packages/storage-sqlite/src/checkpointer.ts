@@ -1,4 +1,3 @@
-import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
 
 /** What one checkpoint did, as `PRAGMA wal_checkpoint` reports it. */
@@ -8,29 +7,6 @@ export interface CheckpointResult {
   /** Pages of it now copied into the database file. */
   readonly checkpointed: number
 }
-
-// Runs in the worker thread, as CommonJS: its own connection to the database, checkpointing
-// without waiting on the writer (PASSIVE), and reporting only checkpoints that did something.
-const workerSource = `
-const { workerData, parentPort } = require("node:worker_threads")
-const Database = require(workerData.driver)
-const db = new Database(workerData.path)
-let last = -1
-const timer = setInterval(() => {
-  try {
-    const [result] = db.pragma("wal_checkpoint(PASSIVE)")
-    if (result.log !== last || result.checkpointed !== result.log) parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed })
-    last = result.log
-  } catch {
-    // A lock or a busy database: the next tick tries again.
-  }
-}, workerData.intervalMs)
-parentPort.on("message", () => {
-  clearInterval(timer)
-  db.close()
-  parentPort.close()
-})
-`
 
 /**
  * Copies the write-ahead log into the database file from a worker thread, so the fsync a
@@ -49,8 +25,8 @@ export class Checkpointer {
    * writer's to run again. A checkpoint that fails (a lock) is simply tried again next time.
    */
   constructor(path: string, intervalMs: number, onResult: (result: CheckpointResult) => void, onFailed: (error: Error) => void) {
-    const driver = createRequire(import.meta.url).resolve("better-sqlite3")
-    this.worker = new Worker(workerSource, { eval: true, workerData: { driver, path, intervalMs } })
+    // Beside this module, in the sources and in dist alike.
+    this.worker = new Worker(new URL("./checkpoint-worker.js", import.meta.url), { workerData: { path, intervalMs } })
     this.worker.unref()
     this.worker.on("message", onResult)
     let failure: Error | null = null
