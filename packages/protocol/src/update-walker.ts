@@ -1,5 +1,14 @@
 import { ProtocolError } from "./protocol-error.js"
-import type { UpdateSummary } from "./validate-update.js"
+
+/** What a Yjs update carries, read once while validating it. */
+export interface UpdateSummary {
+  /** For each client id, the clock range `[from, to)` of the structs the update holds. */
+  readonly clocks: ReadonlyMap<number, { readonly from: number; readonly to: number }>
+  /** The ranges of items the update deletes. */
+  readonly deletes: ReadonlyArray<{ readonly client: number; readonly clock: number; readonly length: number }>
+  /** Whether the structs leave a gap (a Skip) in some client's clock range; those may integrate only in part. */
+  readonly gaps: boolean
+}
 
 // lib0 decodes strings with a fatal decoder that keeps a byte order mark: an invalid one makes
 // Yjs throw, and a kept mark counts in a string's length. The same here.

@@ -1,14 +1,6 @@
-import { walkUpdate } from "./update-walker.js"
+import { walkUpdate, type UpdateSummary } from "./update-walker.js"
 
-/** What a Yjs update carries, read once while validating it. */
-export interface UpdateSummary {
-  /** For each client id, the clock range `[from, to)` of the structs the update holds. */
-  readonly clocks: ReadonlyMap<number, { readonly from: number; readonly to: number }>
-  /** The ranges of items the update deletes. */
-  readonly deletes: ReadonlyArray<{ readonly client: number; readonly clock: number; readonly length: number }>
-  /** Whether the structs leave a gap (a Skip) in some client's clock range; those may integrate only in part. */
-  readonly gaps: boolean
-}
+export type { UpdateSummary } from "./update-walker.js"
 
 /**
  * Checks that `update` is a Yjs (v1) update that decodes completely, without applying it
