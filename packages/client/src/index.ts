@@ -1,0 +1,6 @@
+export { createClient, clientDefaults, TandemClient } from "./client.js"
+export type { ClientEvents, ClientOptions, ClientStatus, ConnectionState, UnsavedStore } from "./options.js"
+export { backoffDefaults, type BackoffOptions } from "./backoff.js"
+export { describeClose, type ClientError } from "./close-reason.js"
+export { limitDefaults, type ClientLimits } from "./limits.js"
+export type { ClientSocket, Timers, WebSocketClass } from "./socket.js"
