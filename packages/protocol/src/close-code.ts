@@ -8,7 +8,7 @@ export const CloseCode = {
   GoingAway: 1001,
   /** A frame broke the WebSocket framing rules (unmasked, bad opcode); the WebSocket library sends it itself. */
   ProtocolViolation: 1002,
-  /** A text frame arrived; the protocol is binary only. */
+  /** A frame of the wrong kind: text on `/sync` (binary only), binary on `/collab` (JSON text only). */
   UnsupportedData: 1003,
   /** A frame could not be decoded, or carried an update Yjs cannot read. */
   Malformed: 1007,

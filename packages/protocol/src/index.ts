@@ -23,3 +23,27 @@ export {
   decodeMessages,
 } from "./message.js"
 export { validateUpdate, type UpdateSummary } from "./validate-update.js"
+export {
+  decodeCollabClientMessage,
+  decodeCollabServerMessage,
+  encodeCollabClientMessage,
+  encodeCollabServerMessage,
+  maxCollabClientIdLength,
+  type ChangeSetJSON,
+  type CollabAccess,
+  type CollabClientMessage,
+  type CollabPeer,
+  type CollabSelection,
+  type CollabServerMessage,
+  type CollabUpdate,
+  type CollabUser,
+  type PushStatus,
+} from "./collab-message.js"
+export {
+  encodeCursor,
+  decodeCursor,
+  type AwarenessCursor,
+  type AwarenessId,
+  type AwarenessRelativePosition,
+  type Cursor,
+} from "./awareness-cursor.js"
