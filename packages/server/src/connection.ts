@@ -29,6 +29,16 @@ export interface JoinedRoom {
   leave(connection: Connection): void
 }
 
+/**
+ * Speaks a protocol other than y-websocket's with a connection's client (the collab gateway of
+ * `/collab/<doc>`). A connection built with one hands it every frame, undecoded, instead of
+ * decoding Yjs messages; the room sends such a connection no Yjs frames.
+ */
+export interface Gateway {
+  /** Handles one frame. Throws a ProtocolError to close with its code; anything else closes with 1011. */
+  receive(connection: Connection, frame: Uint8Array): void
+}
+
 /** The per-connection limits a Connection enforces itself. */
 export interface ConnectionLimits {
   readonly maxMessagesPerSecond: number
@@ -93,6 +103,8 @@ export class Connection {
     private readonly socket: Socket,
     private readonly handler: ConnectionHandler,
     private readonly limits: ConnectionLimits,
+    /** What handles the frames when the client speaks another protocol; `null` for y-websocket. */
+    readonly gateway: Gateway | null = null,
   ) {
     this.messageTokens = messageCapacity(limits)
     this.byteTokens = byteCapacity(limits)
@@ -242,6 +254,14 @@ export class Connection {
   }
 
   private handle(frame: Uint8Array): void {
+    if (this.gateway) {
+      try {
+        this.gateway.receive(this, frame)
+      } catch (error) {
+        this.fail(error instanceof ProtocolError ? error.closeCode : CloseCode.Internal, error)
+      }
+      return
+    }
     let messages: Message[]
     try {
       messages = decodeMessages(frame)

@@ -7,12 +7,13 @@ export {
   type ServerEvents,
   type ServerStats,
   type UpgradeRefusal,
+  type ClientProtocol,
   type RoomOverview,
 } from "./sync-server.js"
 export { Traffic } from "./traffic.js"
-export { Connection, type Socket, type ConnectionHandler, type ConnectionLimits, type JoinedRoom } from "./connection.js"
+export { Connection, type Socket, type ConnectionHandler, type ConnectionLimits, type JoinedRoom, type Gateway } from "./connection.js"
 export { AuthError, openAuthorizer, type Authorizer, type AuthRequest, type Grant, type AuthErrorCode, type Access, type Visibility } from "./auth.js"
-export { Room, RoomGoneError, contentKey, type RoomLimits, type RoomOptions, type ServerWrite, type WriteSource, type Applied } from "./room.js"
+export { Room, RoomGoneError, contentKey, type RoomLimits, type RoomOptions, type ServerWrite, type WriteSource, type Applied, type TextWatcher } from "./room.js"
 export { RoomManager, type RoomManagerOptions } from "./room-manager.js"
 export { UpdateLog, type UpdateLogOptions } from "./update-log.js"
 export { GroupCommit, type CommitCompanion } from "./group-commit.js"

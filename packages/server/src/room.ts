@@ -96,6 +96,23 @@ interface RemoteOrigin {
   readonly instance: string
 }
 
+/**
+ * Follows the document's text for a gateway that keeps a view of it of its own (the collab
+ * authority); see {@link Room.watchText}.
+ */
+export interface TextWatcher {
+  /**
+   * The text changed, whoever changed it: Yjs's event and the transaction's origin (the write's
+   * source, or another instance's). Called inside the change, before it is queued for storage.
+   */
+  changed(event: Y.YTextEvent, origin: unknown): void
+  /**
+   * Every change reported so far is queued for storage (or was stored by another instance):
+   * `room.log.afterStored` now runs once they are all stored.
+   */
+  queued(): void
+}
+
 /** Thrown by a write to a room whose document was deleted or unloaded. */
 export class RoomGoneError extends Error {
   override readonly name = "RoomGoneError"
@@ -143,6 +160,8 @@ export class Room {
   private bytes: number
   private gone = false
   private changedAt: number | null = null
+  /** The one gateway following the text, if any. */
+  private watcher: TextWatcher | null = null
 
   constructor(private readonly options: RoomOptions) {
     this.name = options.name
@@ -211,10 +230,55 @@ export class Room {
     return new Promise((resolve) => this.log.afterStored(resolve))
   }
 
+  /**
+   * Has `watcher` follow every change of the text from now on (see {@link TextWatcher}); one
+   * watcher per room. Returns the function that stops it.
+   *
+   * @throws {Error} when another watcher follows the text already.
+   */
+  watchText(watcher: TextWatcher): () => void {
+    if (this.watcher) throw new Error(`room "${this.name}" has a text watcher already`)
+    const text = this.doc.getText(contentKey)
+    const observer = (event: Y.YTextEvent, transaction: Y.Transaction) => watcher.changed(event, transaction.origin)
+    text.observe(observer)
+    this.watcher = watcher
+    return () => {
+      text.unobserve(observer)
+      if (this.watcher === watcher) this.watcher = null
+    }
+  }
+
+  /**
+   * The Yjs relative position of `index` in the text (before the character there), for a
+   * gateway publishing a cursor to awareness the way Yjs editors do.
+   */
+  relativePosition(index: number): Y.RelativePosition {
+    return Y.createRelativePositionFromTypeIndex(this.doc.getText(contentKey), index)
+  }
+
+  /**
+   * Where in the text a relative position (from a peer's awareness, read with `decodeCursor`) is
+   * now; `null` when it is not a position in the text.
+   */
+  textIndex(position: Y.RelativePosition): number | null {
+    const text = this.doc.getText(contentKey)
+    // A position naming a root type by key would make Yjs create a type under any key a peer sends.
+    if (position.item === null && position.tname !== null && position.tname !== contentKey) return null
+    try {
+      const absolute = Y.createAbsolutePositionFromRelativePosition(position, this.doc)
+      return absolute && absolute.type === text ? absolute.index : null
+    } catch {
+      // Ids of structs this document garbage-collected, or of other kinds of struct.
+      return null
+    }
+  }
+
   /** Adds a connection and starts the sync handshake with it. */
   join(connection: Connection): void {
     this.connections.add(connection)
     connection.room = this
+    // A gateway's client speaks another protocol; the gateway greets it.
+    if (connection.gateway) return
     // Ask for what the client has that we lack; it answers with sync step 2.
     connection.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
     if (this.awareness.getStates().size > 0) {
@@ -518,6 +582,7 @@ export class Room {
       // Counted once per commit callback, not per send: the relay loop is the hot path.
       this.options.traffic.deliveries += sent
     })
+    this.watcher?.queued()
     // Read once per change, here; the version history reads it from the room.
     this.changedAt = this.options.now()
     this.options.onChanged(this)
@@ -652,6 +717,7 @@ export class Room {
     const frame = encodeUpdate(update)
     for (const connection of this.subscribers) connection.send(frame)
     this.options.traffic.deliveries += this.subscribers.size
+    this.watcher?.queued()
   }
 
   private remoteOrigin(instance: string): RemoteOrigin {
@@ -684,7 +750,7 @@ export class Room {
     const frame = encodeAwareness(update)
     // Sent to the sender too: the stock client reconnects when it hears nothing for 30 seconds,
     // and its own awareness renewal coming back is what it hears in a quiet room.
-    for (const connection of this.connections) connection.send(frame)
+    for (const connection of this.connections) if (!connection.gateway) connection.send(frame)
     if (!remote) {
       this.bus.publishAwareness(this.name, update)
       this.options.traffic.busAwarenessPublished++

@@ -11,6 +11,7 @@ import { localBus, type RoomBus } from "./room-bus.js"
 import { RoomManager } from "./room-manager.js"
 import type { Room } from "./room.js"
 import { Traffic } from "./traffic.js"
+import { CollabGateway } from "./collab/collab-gateway.js"
 import { Webhooks, type WebhookOptions } from "./webhooks/webhooks.js"
 
 /**
@@ -76,6 +77,11 @@ export interface SyncServerOptions {
    * arrived, though a later one has) may last before the room reads it from storage. Default 200 ms.
    */
   readonly gapDelayMs?: number
+  /** The `/collab` endpoint for `@codemirror/collab` clients. */
+  readonly collab?: {
+    /** Updates each room keeps for collab clients that reconnect; one further behind is sent the document again. Default 1,000. */
+    readonly maxLogUpdates?: number
+  }
   /** Deliver events to a URL, signed, at least once; needs a store with an `outbox`. */
   readonly webhooks?: WebhookOptions
 }
@@ -97,6 +103,7 @@ export const defaults = {
   compaction: { afterUpdates: 1000, afterBytes: 1 << 20 },
   storageRetry: { initialDelayMs: 100, maxDelayMs: 5000 },
   history: { idleMs: 2 * 60_000, maxIntervalMs: 10 * 60_000, retention: defaultRetention },
+  collab: { maxLogUpdates: 1000 },
 } as const
 
 /** Events of a {@link SyncServer}, by name. */
@@ -153,6 +160,9 @@ export type UpgradeRefusal =
   | "forbidden"
   | "authorizer-failed"
 
+/** What a connection's client speaks: see {@link SyncServer.connect}. */
+export type ClientProtocol = "y-websocket" | "collab"
+
 /** A loaded room as operators see it; see {@link SyncServer.roomsOverview}. */
 export interface RoomOverview {
   readonly name: string
@@ -202,10 +212,12 @@ export interface SyncServer {
   readonly history: History | null
   /**
    * Opens a connection on document `doc` (a valid name; the transport checks it) over `socket`,
-   * with what the authorizer granted. The transport passes it every binary frame and tells it
-   * when the socket closes. A grant that expires closes the connection with 4401.
+   * with what the authorizer granted. The transport passes it every frame and tells it when the
+   * socket closes. A grant that expires closes the connection with 4401. `protocol` is what the
+   * client speaks: y-websocket (binary frames, the default) or the collab protocol of
+   * `@codemirror/collab` clients (JSON text; see PROTOCOL.md), on the same rooms.
    */
-  connect(socket: Socket, doc: string, grant?: Grant): Connection
+  connect(socket: Socket, doc: string, grant?: Grant, protocol?: ClientProtocol): Connection
   /**
    * The text of `doc` once everything in it is stored, loading it if needed, or `null` when
    * nothing was ever stored under that name. Rejects with a StorageError when loading fails.
@@ -271,6 +283,8 @@ class Server implements SyncServer, ConnectionHandler {
   readonly traffic = new Traffic()
   private readonly webhooks: Webhooks | null
   private readonly connections = new Set<Connection>()
+  /** Serves the collab protocol's connections, on the same rooms. */
+  private readonly collab: CollabGateway
   readonly shared: boolean
   private readonly counters = { saveFailures: 0, loadFailures: 0, quarantined: 0 }
   private nextConnectionId = 1
@@ -288,6 +302,7 @@ class Server implements SyncServer, ConnectionHandler {
     this.store = options.store
     this.shared = options.bus !== undefined && options.bus !== localBus
     this.clock = options.clock ?? systemClock
+    this.collab = new CollabGateway({ maxLogUpdates: options.collab?.maxLogUpdates ?? defaults.collab.maxLogUpdates })
     this.history = options.store.versions ? this.createHistory(options.store.versions, options.history ?? {}) : null
     this.webhooks =
       options.webhooks && options.store.outbox
@@ -362,10 +377,11 @@ class Server implements SyncServer, ConnectionHandler {
     return history
   }
 
-  connect(socket: Socket, doc: string, grant: Grant = { userId: null, access: "write", expiresAt: null }): Connection {
+  connect(socket: Socket, doc: string, grant: Grant = { userId: null, access: "write", expiresAt: null }, protocol: ClientProtocol = "y-websocket"): Connection {
     // The server itself handles every connection's messages, so an idle connection costs no
     // closures of its own.
-    const connection = new Connection(this.nextConnectionId++, doc, grant, socket, this, this.limits)
+    const gateway = protocol === "collab" ? this.collab : null
+    const connection = new Connection(this.nextConnectionId++, doc, grant, socket, this, this.limits, gateway)
     if (this.closing) {
       connection.close(CloseCode.GoingAway, "server shutting down")
       return connection
@@ -390,6 +406,7 @@ class Server implements SyncServer, ConnectionHandler {
           return
         }
         loaded.join(connection)
+        if (gateway) gateway.joined(connection, loaded)
         connection.ready()
       },
       (error: unknown) => {
@@ -414,6 +431,7 @@ class Server implements SyncServer, ConnectionHandler {
     this.connections.delete(connection)
     const room = connection.room
     if (room) {
+      if (connection.gateway) this.collab.left(connection)
       room.leave(connection)
       this.rooms.release(room)
     }

@@ -34,4 +34,15 @@ describe("wire frames", () => {
     expect(wireFrame(first)).toBe(wireFrame(first))
     expect([...wireFrame(new Uint8Array([4]))]).toEqual([0x82, 1, 4])
   })
+
+  it("frames the collab protocol's JSON as text, and never hands out a binary frame of the same bytes for it", async () => {
+    const json = new TextEncoder().encode('{"type":"updates","text":"é😀"}')
+    const binary = wireFrame(json)
+    const text = wireFrame(json, true)
+    expect(text[0]).toBe(0x81)
+    expect(binary[0]).toBe(0x82)
+    const parsed = await parse(text)
+    expect(parsed.isBinary).toBe(false)
+    expect(parsed.data.toString("utf8")).toBe('{"type":"updates","text":"é😀"}')
+  })
 })

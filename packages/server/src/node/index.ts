@@ -48,7 +48,8 @@ export interface NodeServer {
 }
 
 /**
- * Serves a SyncServer on Node's HTTP server: WebSocket sync at `/sync/<doc>`, `GET /healthz`,
+ * Serves a SyncServer on Node's HTTP server: WebSocket sync at `/sync/<doc>` (and the collab
+ * protocol of `@codemirror/collab` clients at `/collab/<doc>`), `GET /healthz`,
  * `GET /metrics` when `metrics` is given, the documents API under `/api/docs` (see
  * `createDocsApi`), then `routes`.
  */

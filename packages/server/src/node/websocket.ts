@@ -4,11 +4,15 @@ import { CloseCode, parseDocName } from "@tandem/protocol"
 import { WebSocket, WebSocketServer, type RawData } from "ws"
 import { AuthError, type Grant } from "../auth.js"
 import type { Connection, Socket } from "../connection.js"
-import type { SyncServer, UpgradeRefusal } from "../sync-server.js"
+import type { ClientProtocol, SyncServer, UpgradeRefusal } from "../sync-server.js"
 import { rawPath, requestToken } from "./http.js"
 import { wireFrame } from "./wire-frame.js"
 
-const syncPrefix = "/sync/"
+/** The paths served, and the protocol each speaks: y-websocket's binary frames, or collab's JSON text. */
+const prefixes: ReadonlyArray<readonly [string, ClientProtocol]> = [
+  ["/sync/", "y-websocket"],
+  ["/collab/", "collab"],
+]
 
 /** Options of {@link WebSocketTransport}. */
 export interface WebSocketTransportOptions {
@@ -102,6 +106,8 @@ class Peer implements Socket {
     readonly raw: Duplex,
     readonly sync: SyncServer,
     readonly release: () => void,
+    /** The client speaks the collab protocol: JSON in text frames, both ways. */
+    readonly text: boolean,
   ) {}
 
   send(data: Uint8Array): void {
@@ -112,7 +118,7 @@ class Peer implements Socket {
     // Written to the socket as one finished frame, shared by every peer the same bytes go to.
     // Safe beside ws's own writes (pings, the close frame): ws queues nothing without
     // compression, so frames never interleave.
-    raw.write(wireFrame(data))
+    raw.write(wireFrame(data, this.text))
     // A peer that stops reading would make us buffer without bound. No close frame can reach it
     // through the full buffer, so it is cut off.
     if (raw.writableLength > sync.limits.maxBufferedBytes) drop(this, "slow", { buffered: raw.writableLength })
@@ -124,11 +130,12 @@ class Peer implements Socket {
 }
 
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  const { connection, sync } = peerOf(this)
+  const { connection, sync, text } = peerOf(this)
   const bytes = toBytes(data)
   sync.traffic.bytesIn += bytes.byteLength
-  if (isBinary) connection.receive(bytes)
-  else connection.fail(CloseCode.UnsupportedData, new Error("text frames are not supported"))
+  // Each endpoint takes one kind of frame: binary on /sync, text (UTF-8, which ws checked) on /collab.
+  if (isBinary !== text) connection.receive(bytes)
+  else connection.fail(CloseCode.UnsupportedData, new Error(text ? "binary frames are not supported" : "text frames are not supported"))
 }
 
 function onPong(this: WebSocket): void {
@@ -154,9 +161,10 @@ function toBytes(data: RawData): Uint8Array {
 }
 
 /**
- * Serves `ws://host/sync/<doc>` for a SyncServer: validates the document name before the
- * upgrade, enforces the frame size limit (close code 1009), refuses text frames (1003), and
- * drops peers that stop answering pings. Knows nothing about Yjs.
+ * Serves `ws://host/sync/<doc>` (y-websocket) and `ws://host/collab/<doc>` (the collab protocol)
+ * for a SyncServer: validates the document name before the upgrade, enforces the frame size
+ * limit (close code 1009), refuses frames of the other kind (1003: text on /sync, binary on
+ * /collab), and drops peers that stop answering pings. Knows nothing about Yjs.
  */
 export class WebSocketTransport {
   private readonly wss: WebSocketServer
@@ -192,11 +200,13 @@ export class WebSocketTransport {
     socket.on("error", destroySocket)
     const { allowedOrigins, sync } = this.options
     const path = rawPath(req.url)
-    if (!path.startsWith(syncPrefix)) {
+    const served = prefixes.find(([prefix]) => path.startsWith(prefix))
+    if (!served) {
       refuse(sync, socket, 404, "not-found", null)
       return
     }
-    const doc = parseDocName(path.slice(syncPrefix.length))
+    const [prefix, protocol] = served
+    const doc = parseDocName(path.slice(prefix.length))
     if (doc === null) {
       refuse(sync, socket, 400, "bad-name", null)
       return
@@ -223,7 +233,7 @@ export class WebSocketTransport {
     sync.authorizer.authorize({ doc, token: requestToken(req) }).then(
       (grant) => {
         if (socket.destroyed) return release()
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, doc, grant, release))
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, doc, grant, release, protocol))
       },
       (error: unknown) => {
         release()
@@ -274,11 +284,11 @@ export class WebSocketTransport {
     else this.perIp.delete(ip)
   }
 
-  private accept(ws: WebSocket, raw: Duplex, doc: string, grant: Grant, release: () => void): void {
-    const peer = new Peer(ws, raw, this.options.sync, release)
+  private accept(ws: WebSocket, raw: Duplex, doc: string, grant: Grant, release: () => void, protocol: ClientProtocol): void {
+    const peer = new Peer(ws, raw, this.options.sync, release, protocol === "collab")
     this.sockets.add(peer)
     ;(ws as PeerSocket).peer = peer
-    peer.connection = this.options.sync.connect(peer, doc, grant)
+    peer.connection = this.options.sync.connect(peer, doc, grant, protocol)
     ws.on("message", onMessage)
     ws.on("pong", onPong)
     // ws closes the socket itself after an error (1009 for an oversized frame, 1002 for a
