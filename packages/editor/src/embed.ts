@@ -2,7 +2,7 @@ import { defaultKeymap, indentWithTab } from "@codemirror/commands"
 import { EditorState, type Extension } from "@codemirror/state"
 import { EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers } from "@codemirror/view"
 import { IndexeddbPersistence } from "y-indexeddb"
-import { WebsocketProvider } from "y-websocket"
+import { WebsocketProvider, messageAuth } from "y-websocket"
 import * as Y from "yjs"
 import { collab } from "./collab.js"
 import type { UserInfo } from "./remote-cursors.js"
@@ -51,6 +51,8 @@ export interface EditorStatus {
   readonly unsaved: number
   /** Whether the server confirms saves; a stock y-websocket server does not, and `unsaved` then never falls. */
   readonly savesConfirmed: boolean
+  /** The server refused a change because this connection may only read (it says so only on a write). */
+  readonly readOnly: boolean
   readonly peers: readonly Peer[]
 }
 
@@ -127,6 +129,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
     savedLocally: persistence !== null && localLoaded && localCommitted === localIssued,
     unsaved: saves.state().unsaved,
     savesConfirmed: saves.state().confirmed,
+    readOnly,
     peers: [...awareness.getStates()].flatMap(([clientId, state]) => {
       const user = (state as { user?: Partial<UserInfo> }).user
       if (!user || typeof user.name !== "string") return []
@@ -147,6 +150,16 @@ export function createEditor(options: EditorOptions): EditorHandle {
   const onClose = () => {
     closedOnce = true
     if (!provider.wsconnected) connection = "offline"
+    notify()
+  }
+  // A read-only grant shows only as the server's permission-denied answer to a write; the
+  // stock handler, which only logs, still runs.
+  let readOnly = false
+  const handlers = provider.messageHandlers
+  const onDenied = handlers[messageAuth]
+  handlers[messageAuth] = (...args) => {
+    readOnly = true
+    onDenied?.(...args)
     notify()
   }
   provider.on("status", onProviderStatus)

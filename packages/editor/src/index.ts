@@ -11,3 +11,8 @@ export {
   type Peer,
 } from "./embed.js"
 export { trackSaves, type SaveTracker, type SaveState, type SaveStateStore } from "./save-tracker.js"
+export { createCollabEditor, type CollabEditorHandle } from "./ot/embed.js"
+export { CollabSession, type CollabHost, type CollabSessionOptions, type CollabSessionStatus } from "./ot/collab-session.js"
+export { remotePeers, setRemotePeers, type RemotePeer } from "./ot/presence.js"
+export { collabCursors } from "./ot/cursors.js"
+export { rebaseOnto, diffChanges } from "./ot/rebase.js"

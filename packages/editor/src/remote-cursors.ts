@@ -1,5 +1,6 @@
 import { Annotation, RangeSetBuilder, type Extension } from "@codemirror/state"
 import { Decoration, EditorView, ViewPlugin, WidgetType, type DecorationSet, type ViewUpdate } from "@codemirror/view"
+import { decodeCursor, encodeCursor, type AwarenessCursor, type Cursor } from "@tandem/protocol"
 import * as Y from "yjs"
 import { collabConfig, type CollabConfig } from "./config.js"
 
@@ -9,11 +10,12 @@ export interface UserInfo {
   readonly color: string
 }
 
-/** A user's selection, in the awareness field `cursor`, as Yjs relative positions in JSON. */
-export interface CursorInfo {
-  readonly anchor: unknown
-  readonly head: unknown
-}
+/**
+ * A user's selection, in the awareness field `cursor`: Yjs relative positions in the layout
+ * `y-codemirror.next` publishes (every field present, nulls kept). Written and read with
+ * `encodeCursor` and `decodeCursor` from `@tandem/protocol`.
+ */
+export type CursorInfo = AwarenessCursor
 
 const fallbackColor = "#7a7a7a"
 const safeColor = /^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
@@ -23,14 +25,16 @@ export function sanitizeColor(color: unknown): string {
   return typeof color === "string" && safeColor.test(color) ? color : fallbackColor
 }
 
-function sanitizeName(name: unknown): string {
+/** A name from a peer, trimmed and shortened, or "Anonymous". */
+export function sanitizeName(name: unknown): string {
   const text = typeof name === "string" ? name.trim() : ""
   return (text || "Anonymous").slice(0, 64)
 }
 
 const awarenessChanged = Annotation.define<true>()
 
-class CaretWidget extends WidgetType {
+/** A remote caret with its name label, in the user's colour; shared by the Yjs and the OT editor. */
+export class CaretWidget extends WidgetType {
   constructor(
     readonly name: string,
     readonly color: string,
@@ -61,12 +65,18 @@ class CaretWidget extends WidgetType {
   }
 }
 
-function absolute(config: CollabConfig, json: unknown): number | null {
-  if (json === null || typeof json !== "object") return null
+function absolute(config: CollabConfig, position: Y.RelativePosition): number | null {
+  // A position at the end of a root type names it by key, and Yjs would create a type under any
+  // key a peer sends: resolve only ours.
+  if (position.item === null && position.tname !== null) {
+    const named: unknown = config.ydoc.share.get(position.tname)
+    if (named !== config.ytext) return null
+  }
   try {
-    const position = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(json), config.ydoc)
-    return position && position.type === config.ytext ? position.index : null
+    const resolved = Y.createAbsolutePositionFromRelativePosition(position, config.ydoc)
+    return resolved && resolved.type === config.ytext ? resolved.index : null
   } catch {
+    // Ids of structs this document has garbage-collected, or of other kinds of struct.
     return null
   }
 }
@@ -78,7 +88,7 @@ function buildDecorations(view: EditorView, config: CollabConfig): DecorationSet
   const ranges: Array<{ from: number; to: number; decoration: Decoration }> = []
   for (const [clientId, state] of awareness.getStates()) {
     if (clientId === awareness.clientID) continue
-    const cursor = (state as { cursor?: CursorInfo }).cursor
+    const cursor = decodeCursor((state as { cursor?: unknown }).cursor)
     if (!cursor) continue
     const anchor = absolute(config, cursor.anchor)
     const head = absolute(config, cursor.head)
@@ -135,11 +145,16 @@ export class RemoteCursors {
     const awareness = this.config.awareness
     if (awareness && (update.selectionSet || update.focusChanged || update.docChanged) && update.view.hasFocus) {
       const { anchor, head } = update.state.selection.main
-      const cursor: CursorInfo = {
-        anchor: Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(this.config.ytext, anchor)),
-        head: Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(this.config.ytext, head)),
+      const cursor: Cursor = {
+        anchor: Y.createRelativePositionFromTypeIndex(this.config.ytext, anchor),
+        head: Y.createRelativePositionFromTypeIndex(this.config.ytext, head),
       }
-      awareness.setLocalStateField("cursor", cursor)
+      // Every awareness change is sent to everyone; an edit usually leaves the relative cursor as it was.
+      const current = decodeCursor((awareness.getLocalState() as { cursor?: unknown } | null)?.cursor)
+      if (!current || !Y.compareRelativePositions(current.anchor, cursor.anchor) || !Y.compareRelativePositions(current.head, cursor.head)) {
+        // The layout y-codemirror.next reads: Y.relativePositionToJSON would drop null fields and crash it.
+        awareness.setLocalStateField("cursor", encodeCursor(cursor))
+      }
     }
   }
 
@@ -155,7 +170,8 @@ export class RemoteCursors {
  */
 const remoteCursorsPlugin = ViewPlugin.fromClass(RemoteCursors, { decorations: (plugin) => plugin.decorations })
 
-const remoteCursorsTheme = EditorView.baseTheme({
+/** The look of remote carets, selections and labels. */
+export const remoteCursorsTheme = EditorView.baseTheme({
   ".cm-ySelectionCaret": {
     position: "relative",
     borderLeft: "2px solid",

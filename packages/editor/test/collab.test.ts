@@ -171,6 +171,64 @@ describe("collab binding", () => {
     expect(hostile.style.backgroundColor).toBe("rgb(122, 122, 122)")
   })
 
+  it("publishes the focused selection in y-codemirror.next's layout, null fields kept, at the start, middle and end", async () => {
+    const a = peer()
+    const b = peer()
+    const net = link(a, b)
+    type(a, 0, "shared")
+    net.flush()
+    a.awareness.setLocalStateField("user", { name: "Ada", color: "#1188ff" })
+    a.view.focus()
+    for (const at of [0, 3, 6]) {
+      a.view.dispatch({ selection: EditorSelection.cursor(at) })
+      const position = Y.createRelativePositionFromTypeIndex(a.text, at)
+      // y-codemirror.next publishes the Y.RelativePosition objects; the JSON must be the same.
+      const published = (a.awareness.getLocalState() as { cursor: unknown }).cursor
+      expect(JSON.stringify(published)).toBe(JSON.stringify({ anchor: position, head: position }))
+      await Promise.resolve()
+      const caret = b.view.dom.querySelector(".cm-ySelectionCaret")!
+      expect(b.view.posAtDOM(caret)).toBe(at)
+    }
+    expect((a.awareness.getLocalState() as { cursor: unknown }).cursor).toEqual({
+      anchor: { type: null, tname: "content", item: null, assoc: 0 },
+      head: { type: null, tname: "content", item: null, assoc: 0 },
+    })
+  })
+
+  it("draws a caret at the end of the text from a cursor with its null fields left out", async () => {
+    const a = peer()
+    const b = peer()
+    const net = link(a, b)
+    type(a, 0, "shared text")
+    net.flush()
+    b.awareness.setLocalStateField("user", { name: "Grace", color: "#1188ff" })
+    const end = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(b.text, 11))
+    expect(end).toEqual({ tname: "content", assoc: 0 })
+    b.awareness.setLocalStateField("cursor", { anchor: end, head: end })
+    await Promise.resolve()
+    expect(a.view.posAtDOM(a.view.dom.querySelector(".cm-ySelectionCaret")!)).toBe(11)
+  })
+
+  it("ignores cursors in other types or malformed, and never creates a type a peer names", async () => {
+    const a = peer()
+    const b = peer()
+    const net = link(a, b)
+    type(a, 0, "shared text")
+    net.flush()
+    b.awareness.setLocalStateField("user", { name: "Grace", color: "#1188ff" })
+    for (const cursor of [
+      { anchor: { tname: "elsewhere" }, head: { tname: "elsewhere" } },
+      { anchor: { item: { client: 1, clock: -3 } }, head: { tname: "content" } },
+      { anchor: { item: { client: 99, clock: 4 } }, head: { item: { client: 99, clock: 4 } } },
+      { anchor: "start", head: null },
+    ]) {
+      b.awareness.setLocalStateField("cursor", cursor)
+      await Promise.resolve()
+      expect(a.view.dom.querySelector(".cm-ySelectionCaret")).toBeNull()
+    }
+    expect(a.doc.share.has("elsewhere")).toBe(false)
+  })
+
   const seed = Number(process.env.TANDEM_SEED ?? 424242)
   it(`ends with equal editor text and Y.Text after random concurrent edits (seed ${seed})`, () => {
     console.log(`editor convergence seed: ${seed}`)
