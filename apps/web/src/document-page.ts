@@ -1,10 +1,14 @@
 import { markdown } from "@codemirror/lang-markdown"
 import { defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language"
 import type { Extension } from "@codemirror/state"
-import { createEditor, type EditorHandle, type EditorStatus } from "@tandem/editor"
+import { EditorView } from "@codemirror/view"
+import { createCollabEditor, createEditor, type CollabEditorHandle, type EditorHandle, type EditorStatus } from "@tandem/editor"
+import { createChatModel } from "./chat-model.js"
+import { createChatPanel } from "./chat-panel.js"
 import { h } from "./dom.js"
 import { createHistoryPanel } from "./history-panel.js"
 import { loadUser, rememberDoc, saveUser } from "./local-state.js"
+import { connectionPill, savePill, type PillText } from "./status-text.js"
 
 /** Markdown highlighting for `.md` documents; plain text otherwise. */
 function languageFor(name: string): Extension {
@@ -12,28 +16,34 @@ function languageFor(name: string): Extension {
 }
 
 /** The sync URL of the server this page came from, so the app works behind a proxy. */
-function syncUrl(): string {
-  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/sync`
+function syncUrl(endpoint: "sync" | "collab" = "sync"): string {
+  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/${endpoint}`
 }
 
-const connectionText: Record<EditorStatus["connection"], string> = {
-  connecting: "Connecting…",
-  connected: "Connected",
-  offline: "Offline: edits are kept and sent on reconnect",
+/** How long "Link copied" shows before the button reads "Copy link" again. */
+const copiedForMs = 2000
+
+function showPill(pill: HTMLElement, shown: PillText): void {
+  // Written only on change: the pills are live regions, and a rewrite can be announced again.
+  if (pill.textContent !== shown.text) pill.textContent = shown.text
+  pill.dataset.state = shown.state
+  pill.title = shown.title
 }
 
 /** The editor page for one document. Returns the editor handle. */
-export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle {
+export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle | CollabEditorHandle {
   rememberDoc(doc)
   document.title = `${doc} · Tandem`
   const user = loadUser()
 
-  const connection = h("span", { class: "pill", "data-testid": "connection" })
-  const sync = h("span", { class: "pill", "data-testid": "sync" })
+  // Live regions: screen readers announce the connection and save state as they change.
+  const connection = h("span", { class: "pill connection", role: "status", "aria-label": "Connection", "data-testid": "connection" })
+  const sync = h("span", { class: "pill sync", role: "status", "aria-label": "Save status", "data-testid": "sync" })
   const people = h("ul", { class: "people", "aria-label": "People here", "data-testid": "people" })
   const nameInput = h("input", { value: user.name, "aria-label": "Your name", maxlength: "64", "data-testid": "your-name" })
-  const share = h("button", { "data-testid": "share" }, "Copy link")
-  const editorParent = h("div", { class: "editor", "data-testid": "editor" })
+  const share = h("button", { type: "button", class: "share", "data-testid": "share" }, "Copy link")
+  const shareStatus = h("span", { class: "visually-hidden", role: "status" })
+  const editorParent = h("main", { class: "editor", "data-testid": "editor" })
   const history = createHistoryPanel({ doc })
 
   root.replaceChildren(
@@ -43,38 +53,34 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
       h(
         "header",
         {},
-        h("a", { href: "/", class: "brand" }, "Tandem"),
-        h("span", { class: "doc-name", "data-testid": "doc-title" }, doc),
-        connection,
-        sync,
-        h("span", { class: "spacer" }),
-        people,
-        h("label", { class: "you" }, "You: ", nameInput),
-        share,
-        history.toggle,
+        // Two groups that never wrap inside: one row on wide screens, two rows of fixed height on
+        // phones (style.css), so a pill changing its text never moves the editor.
+        h(
+          "div",
+          { class: "header-doc" },
+          h("a", { href: "/", class: "brand" }, "Tandem"),
+          h("h1", { class: "doc-name", title: doc, "data-testid": "doc-title" }, doc),
+          connection,
+          sync,
+        ),
+        h("div", { class: "header-tools" }, people, h("label", { class: "you" }, h("span", { class: "you-label" }, "You: "), nameInput), share, shareStatus, history.toggle),
       ),
       h("div", { class: "workspace" }, editorParent, history.element),
     ),
   )
 
-  const editor = createEditor({ parent: editorParent, serverUrl: syncUrl(), doc, user, persistence: true, extensions: languageFor(doc) })
+  const options = { parent: editorParent, serverUrl: syncUrl(), doc, user, persistence: true, extensions: [languageFor(doc), EditorView.contentAttributes.of({ "aria-label": doc })] }
+  // `?client=ot`: the same document through CodeMirror's own collab on /collab, beside Yjs editors.
+  const ot = new URLSearchParams(location.search).get("client") === "ot"
+  const editor = ot ? createCollabEditor({ ...options, serverUrl: syncUrl("collab") }) : createEditor(options)
 
   const render = (status: EditorStatus) => {
-    connection.textContent = connectionText[status.connection]
-    connection.dataset.state = status.connection
-    // "Saved" only when the server has confirmed that every change is in its storage.
-    const saved = status.connection === "connected" && status.synced && status.savesConfirmed && status.unsaved === 0
-    const changes = status.unsaved === 1 ? "1 change" : `${status.unsaved} changes`
-    if (!status.localLoaded) sync.textContent = "Loading…"
-    else if (saved) sync.textContent = "Saved"
-    else if (status.connection === "connected" && status.synced && !status.savesConfirmed) sync.textContent = "Synced"
-    else if (status.connection === "connected") sync.textContent = `Saving ${changes}…`
-    else sync.textContent = status.savedLocally ? `${changes} kept on this device` : `Keeping ${changes} on this device…`
-    sync.dataset.state = saved ? "saved" : status.savedLocally ? "saved-locally" : "unsaved"
+    showPill(connection, connectionPill(status))
+    showPill(sync, savePill(status))
     sync.dataset.unsaved = String(status.unsaved)
     people.replaceChildren(
       ...status.peers.map((peer) => {
-        const item = h("li", { title: peer.self ? `${peer.name} (you)` : peer.name }, h("span", { class: "dot" }), peer.self ? `${peer.name} (you)` : peer.name)
+        const item = h("li", { title: peer.self ? `${peer.name} (you)` : peer.name }, h("span", { class: "dot" }), h("span", { class: "name" }, peer.self ? `${peer.name} (you)` : peer.name))
         item.style.setProperty("--color", peer.color)
         return item
       }),
@@ -83,6 +89,17 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
   render(editor.status())
   editor.onStatus(render)
 
+  // ---- Chat beside the document (chat-panel.ts): its messages live in the document itself. ----
+  // (A Yjs feature: the OT editor has no Y.Doc to keep them in.)
+  if ("ydoc" in editor) {
+    const chat = createChatPanel({ model: createChatModel(editor.ydoc), awareness: editor.provider.awareness, author: () => user })
+    history.toggle.after(chat.toggle)
+    history.element.after(chat.element)
+    chat.update(editor.status())
+    editor.onStatus((status) => chat.update(status))
+  }
+  // ---- end of chat ----
+
   nameInput.addEventListener("change", () => {
     const name = nameInput.value.trim() || user.name
     nameInput.value = name
@@ -90,11 +107,18 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
     saveUser(user)
     editor.setUser(user)
   })
+  let copiedTimer: ReturnType<typeof setTimeout> | undefined
   share.addEventListener("click", () => {
     const link = location.href
     const done = () => {
       share.textContent = "Link copied"
       share.dataset.copied = link
+      shareStatus.textContent = "Link copied to the clipboard"
+      clearTimeout(copiedTimer)
+      copiedTimer = setTimeout(() => {
+        share.textContent = "Copy link"
+        shareStatus.textContent = ""
+      }, copiedForMs)
     }
     if (navigator.clipboard) navigator.clipboard.writeText(link).then(done, () => window.prompt("Copy this link", link))
     else window.prompt("Copy this link", link)

@@ -1,4 +1,4 @@
-import type { EditorHandle } from "@tandem/editor"
+import type { CollabEditorHandle, EditorHandle } from "@tandem/editor"
 import { parseDocName } from "@tandem/protocol"
 import { mountAdminPage } from "./admin-page.js"
 import { mountDocumentPage } from "./document-page.js"
@@ -22,6 +22,6 @@ if (path.startsWith("/d/")) {
 
 declare global {
   interface Window {
-    tandemEditor?: EditorHandle
+    tandemEditor?: EditorHandle | CollabEditorHandle
   }
 }

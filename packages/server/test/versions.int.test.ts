@@ -7,7 +7,7 @@ import { createJwtAuthorizer } from "@tandem/auth-jwt"
 import { createMemoryStore, createMemoryStoreData } from "@tandem/storage-memory"
 import { createSqliteStore } from "@tandem/storage-sqlite"
 import { versionsToThin, type VersionInfo } from "../src/index.js"
-import { call, connectProvider, createManualClock, startServer, synced, untilText, type TestServer } from "./helpers.js"
+import { call, connectProvider, createManualClock, startServer, synced, until, untilText, type TestServer } from "./helpers.js"
 
 type Version = { id: string; kind: string; label: string | null; author: string | null; createdAt: string; bytes: number }
 type VersionPage = { versions: Version[]; nextCursor: string | null }
@@ -121,6 +121,32 @@ describe("version history", () => {
     await call(server, "POST", `/api/docs/restore/versions/${restored.json.saved.id}/restore`)
     await Promise.all([untilText(a.doc, edited), untilText(b.doc, edited)])
     expect((await call(server, "GET", "/api/docs/restore/text")).text).toBe(edited)
+  })
+
+  it("restores only the text: the chat kept in the same document is unchanged", async () => {
+    const server = await startServer()
+    const a = connectProvider(server, "restore-chat")
+    const b = connectProvider(server, "restore-chat")
+    await Promise.all([synced(a), synced(b)])
+    const message = (id: string, text: string) => ({ id, name: "Ada", color: "#d33", text, at: Date.UTC(2026, 0, 1) })
+    a.doc.getText("content").insert(0, "first text")
+    a.doc.getArray("chat").push([message("1", "before the version")])
+    await until(b.doc, () => b.doc.getArray("chat").length === 1 && b.doc.getText("content").toString() === "first text")
+    const named = await call<Version>(server, "POST", "/api/docs/restore-chat/versions", { body: JSON.stringify({ label: "First" }) })
+    a.doc.getText("content").insert(0, "edited ")
+    b.doc.getArray("chat").push([message("2", "after the version")])
+    await Promise.all([a, b].map(({ doc }) => until(doc, () => doc.getArray("chat").length === 2 && doc.getText("content").toString() === "edited first text")))
+    const chat = a.doc.getArray("chat").toJSON()
+
+    expect((await call(server, "POST", `/api/docs/restore-chat/versions/${named.json.id}/restore`)).status).toBe(200)
+    await Promise.all([untilText(a.doc, "first text"), untilText(b.doc, "first text")])
+    expect(a.doc.getArray("chat").toJSON()).toEqual(chat)
+    expect(b.doc.getArray("chat").toJSON()).toEqual(chat)
+    // And as stored: a client that connects now reads the same chat.
+    const c = connectProvider(server, "restore-chat")
+    await synced(c)
+    expect(c.doc.getText("content").toString()).toBe("first text")
+    expect(c.doc.getArray("chat").toJSON()).toEqual(chat)
   })
 
   it("keeps versions across restarts and removes them with the document", async () => {

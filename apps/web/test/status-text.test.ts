@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest"
+import { connectionPill, savePill } from "../src/status-text.js"
+
+const base = { connection: "connected", synced: true, localLoaded: true, savedLocally: true, unsaved: 0, savesConfirmed: true } as const
+
+describe("savePill", () => {
+  it("says Saved only when the server confirmed every change", () => {
+    expect(savePill(base)).toMatchObject({ text: "Saved", state: "saved" })
+    expect(savePill({ ...base, unsaved: 2 })).toMatchObject({ text: "Saving 2 changes…", state: "saved-locally" })
+    expect(savePill({ ...base, unsaved: 1, savedLocally: false })).toMatchObject({ text: "Saving 1 change…", state: "unsaved" })
+  })
+
+  it("never counts zero changes while offline", () => {
+    const offline = savePill({ ...base, connection: "offline", synced: false })
+    expect(offline).toMatchObject({ text: "No unsaved changes", state: "saved-locally" })
+    expect(offline.text).not.toMatch(/\b0 changes\b/)
+    expect(savePill({ ...base, connection: "offline", synced: false, unsaved: 3 })).toMatchObject({ text: "3 changes kept on this device", state: "saved-locally" })
+    expect(savePill({ ...base, connection: "connected", synced: false }).text).toBe("Syncing…")
+  })
+
+  it("says Loading until the browser copy is read, and Synced for servers that do not confirm saves", () => {
+    expect(savePill({ ...base, localLoaded: false }).text).toBe("Loading…")
+    expect(savePill({ ...base, savesConfirmed: false, unsaved: 4 })).toMatchObject({ text: "Synced" })
+  })
+})
+
+describe("connectionPill", () => {
+  it("keeps the offline text as short as the others", () => {
+    expect(connectionPill({ connection: "offline" })).toMatchObject({ text: "Offline", state: "offline" })
+    expect(connectionPill({ connection: "connected" }).text.length).toBeGreaterThanOrEqual(connectionPill({ connection: "offline" }).text.length)
+  })
+})
