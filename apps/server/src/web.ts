@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs"
 import { extname, join, relative, sep } from "node:path"
+import { parseDocName } from "@tandem/protocol"
 import express, { type RequestHandler } from "express"
 
 /** Content types of the files the web build precompresses (apps/web/vite.config.ts). */
@@ -57,7 +58,8 @@ function setEncodingHeaders(res: express.Response): void {
 
 /**
  * Serves the built web app from `dir`: its assets, and its page for `/`, `/d/<doc>` and
- * `/admin`. Text assets go out precompressed (brotli or gzip, written by the build) to browsers
+ * `/admin` (a `/d/` path that is not a document name, and any other unknown page, get it with a
+ * 404, and the app says so). Text assets go out precompressed (brotli or gzip, written by the build) to browsers
  * that accept it; hashed assets are cached for a year; source maps are never served. Returns
  * `null` when `dir` holds no built app.
  */
@@ -66,11 +68,16 @@ export function webAppRoutes(dir: string): RequestHandler | null {
   if (!existsSync(indexHtml)) return null
   const files = builtFiles(dir)
   const router = express.Router()
-  router.get(["/", "/d/{*doc}", "/admin"], (_req, res) => {
-    // The page is small and changes with each build; assets have hashed names and are cached.
-    res.setHeader("Cache-Control", "no-cache")
-    res.sendFile(indexHtml)
-  })
+  // The page is small and changes with each build; assets have hashed names and are cached.
+  // The app shows what a path is, or that it is nothing; the status says the same to machines.
+  const page =
+    (status: number): RequestHandler =>
+    (_req, res) => {
+      res.status(status).setHeader("Cache-Control", "no-cache")
+      res.sendFile(indexHtml)
+    }
+  router.get(["/", "/admin"], page(200))
+  router.get("/d/{*doc}", (req, res, next) => page(parseDocName(req.path.slice("/d/".length)) ? 200 : 404)(req, res, next))
   // A map left in the folder by a development build stays private.
   router.get(/\.map$/, (_req, res) => {
     res.sendStatus(404)
@@ -79,5 +86,8 @@ export function webAppRoutes(dir: string): RequestHandler | null {
   const staticOptions = { index: false, setHeaders: setEncodingHeaders }
   router.use("/assets", express.static(join(dir, "assets"), { ...staticOptions, immutable: true, maxAge: "1y" }))
   router.use(express.static(dir, staticOptions))
+  // Any other page a browser asks for: the app's not-found page, with a 404. The API and
+  // metrics keep their own answers.
+  router.get("/{*rest}", (req, res, next) => (/^\/(api|metrics|sync|collab)(\/|$)/.test(req.path) ? next() : page(404)(req, res, next)))
   return router
 }

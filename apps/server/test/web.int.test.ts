@@ -78,4 +78,20 @@ describe("webAppRoutes", () => {
     expect(page.response.headers["cache-control"]).toBe("no-cache")
     expect(page.body.toString()).toContain("/assets/app-abc123.js")
   })
+
+  it("answers the app's pages with 200, and a bad document name or an unknown page with the app and a 404", async () => {
+    const base = await serveBuild()
+    const status = async (path: string) => (await get(`${base}${path}`)).response.statusCode
+    expect(await status("/")).toBe(200)
+    expect(await status("/admin")).toBe(200)
+    expect(await status("/d/team/notes")).toBe(200)
+    const bad = await get(`${base}/d/team/../notes%00`)
+    expect(bad.response.statusCode).toBe(404)
+    expect(bad.body.toString()).toContain("<!doctype html>")
+    const unknown = await get(`${base}/nope`)
+    expect(unknown.response.statusCode).toBe(404)
+    expect(unknown.body.toString()).toContain("<!doctype html>")
+    // Not the page: the API's own 404 (Express's, here).
+    expect((await get(`${base}/api/nope`)).body.toString()).not.toContain("<!doctype html>")
+  })
 })

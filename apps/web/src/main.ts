@@ -13,11 +13,19 @@ if (path.startsWith("/d/")) {
   const doc = parseDocName(path.slice(3))
   // The handle is on window for the console and for end-to-end tests.
   if (doc) window.tandemEditor = mountDocumentPage(root, doc)
-  else root.replaceChildren(h("main", { class: "home" }, h("h1", {}, "No such document name"), h("a", { href: "/" }, "Back to Tandem")))
+  else notFound("That is not a document name", "Names use letters, digits and - _ . ~ /, with no empty, . or .. parts.")
 } else if (path === "/admin") {
   mountAdminPage(root)
-} else {
+} else if (path === "/") {
   mountHome(root)
+} else {
+  notFound("Page not found", `Nothing lives at ${path}.`)
+}
+
+/** What the server answered with a 404: the page says why, and the way back. */
+function notFound(title: string, detail: string): void {
+  document.title = `${title} · Tandem`
+  root.replaceChildren(h("main", { class: "home" }, h("h1", {}, title), h("p", {}, detail), h("a", { href: "/" }, "Back to Tandem")))
 }
 
 declare global {
