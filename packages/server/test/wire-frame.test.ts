@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events"
 import { createRequire } from "node:module"
 import { describe, expect, it } from "vitest"
-import { wireFrame } from "../src/node/wire-frame.js"
+import { FrameWriter, wireFrame } from "../src/node/wire-frame.js"
 
 // ws's frame parser, which its type declarations leave out.
 const { Receiver } = createRequire(import.meta.url)("ws") as {
@@ -30,19 +30,35 @@ describe("wire frames", () => {
   }
 
   it("frames a payload sent to many peers once, and a new payload anew", () => {
+    const writer = new FrameWriter()
     const first = new Uint8Array([1, 2, 3])
-    expect(wireFrame(first)).toBe(wireFrame(first))
-    expect([...wireFrame(new Uint8Array([4]))]).toEqual([0x82, 1, 4])
+    expect(writer.frame(first, false)).toBe(writer.frame(first, false))
+    expect([...writer.frame(new Uint8Array([4]), false)]).toEqual([0x82, 1, 4])
   })
 
   it("frames the collab protocol's JSON as text, and never hands out a binary frame of the same bytes for it", async () => {
     const json = new TextEncoder().encode('{"type":"updates","text":"é😀"}')
-    const binary = wireFrame(json)
-    const text = wireFrame(json, true)
+    const writer = new FrameWriter()
+    const binary = writer.frame(json, false)
+    const text = writer.frame(json, true)
     expect(text[0]).toBe(0x81)
     expect(binary[0]).toBe(0x82)
     const parsed = await parse(text)
     expect(parsed.isBinary).toBe(false)
     expect(parsed.data.toString("utf8")).toBe('{"type":"updates","text":"é😀"}')
+  })
+})
+
+describe("frame writers", () => {
+  it("frame a payload once for the peers it goes to in a row, and keep nothing between two writers", () => {
+    const a = new FrameWriter()
+    const b = new FrameWriter()
+    const payload = new Uint8Array([1, 2, 3])
+    expect(a.frame(payload, false)).toBe(a.frame(payload, false))
+    expect(a.frame(payload, true)).not.toBe(a.frame(new Uint8Array([1, 2, 3]), true))
+    // Another transport's writer frames its own copy.
+    const framed = a.frame(payload, false)
+    expect(b.frame(payload, false)).not.toBe(framed)
+    expect(Buffer.compare(b.frame(payload, false), framed)).toBe(0)
   })
 })

@@ -6,7 +6,7 @@ import { AuthError, type Grant } from "../auth.js"
 import type { Connection, Socket } from "../connection.js"
 import type { ClientProtocol, SyncServer, UpgradeRefusal } from "../sync-server.js"
 import { rawPath, requestToken } from "./http.js"
-import { wireFrame } from "./wire-frame.js"
+import { FrameWriter } from "./wire-frame.js"
 
 /** The paths served, and the protocol each speaks: y-websocket's binary frames, or collab's JSON text. */
 const prefixes: ReadonlyArray<readonly [string, ClientProtocol]> = [
@@ -67,24 +67,6 @@ function closeCodeOf(error: Error): number {
   }
 }
 
-/** Sockets corked until the end of this stretch of synchronous code. */
-const corked: Duplex[] = []
-
-function uncorkAll(): void {
-  for (const raw of corked.splice(0)) raw.uncork()
-}
-
-/**
- * Holds back the writes of a socket until the end of this stretch of synchronous code, so the
- * frames bound for one peer in it (the updates one commit relays, say) leave in one write.
- */
-function cork(raw: Duplex): void {
-  if (raw.writableCorked > 0) return
-  raw.cork()
-  corked.push(raw)
-  if (corked.length === 1) process.nextTick(uncorkAll)
-}
-
 /** ws's socket with a slot for its Peer, so shared listeners find it without a closure or a map. */
 class PeerSocket extends WebSocket {
   peer: Peer | null = null
@@ -108,17 +90,17 @@ class Peer implements Socket {
     readonly release: () => void,
     /** The client speaks the collab protocol: JSON in text frames, both ways. */
     readonly text: boolean,
+    readonly frames: FrameWriter,
   ) {}
 
   send(data: Uint8Array): void {
     const { ws, raw, sync } = this
     if (ws.readyState !== ws.OPEN || !raw.writable) return
     sync.traffic.bytesOut += data.byteLength
-    cork(raw)
     // Written to the socket as one finished frame, shared by every peer the same bytes go to.
     // Safe beside ws's own writes (pings, the close frame): ws queues nothing without
     // compression, so frames never interleave.
-    raw.write(wireFrame(data, this.text))
+    this.frames.write(raw, data, this.text)
     // A peer that stops reading would make us buffer without bound. No close frame can reach it
     // through the full buffer, so it is cut off.
     if (raw.writableLength > sync.limits.maxBufferedBytes) drop(this, "slow", { buffered: raw.writableLength })
@@ -173,6 +155,7 @@ export class WebSocketTransport {
   /** Open and opening connections, in all and by IP address, for the connection limits. */
   private total = 0
   private readonly perIp = new Map<string, number>()
+  private readonly frames = new FrameWriter()
 
   constructor(private readonly options: WebSocketTransportOptions) {
     this.wss = new WebSocketServer({
@@ -285,7 +268,7 @@ export class WebSocketTransport {
   }
 
   private accept(ws: WebSocket, raw: Duplex, doc: string, grant: Grant, release: () => void, protocol: ClientProtocol): void {
-    const peer = new Peer(ws, raw, this.options.sync, release, protocol === "collab")
+    const peer = new Peer(ws, raw, this.options.sync, release, protocol === "collab", this.frames)
     this.sockets.add(peer)
     ;(ws as PeerSocket).peer = peer
     peer.connection = this.options.sync.connect(peer, doc, grant, protocol)

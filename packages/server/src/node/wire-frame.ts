@@ -1,15 +1,10 @@
-/** The payload last framed, its kind and its frame: a room sends the same bytes to many peers in a row. */
-let lastPayload: Uint8Array | null = null
-let lastText = false
-let lastFrame: Buffer = Buffer.alloc(0)
+import type { Duplex } from "node:stream"
 
 /**
- * `data` as one unmasked, final, binary WebSocket frame (RFC 6455, section 5.2), framed once
- * for all the peers it goes to instead of once per peer. With `text`, a text frame: `data` must
- * then be UTF-8 (the collab protocol's JSON).
+ * `data` as one unmasked, final, binary WebSocket frame (RFC 6455, section 5.2). With `text`, a
+ * text frame: `data` must then be UTF-8 (the collab protocol's JSON).
  */
 export function wireFrame(data: Uint8Array, text = false): Buffer {
-  if (data === lastPayload && text === lastText) return lastFrame
   const length = data.byteLength
   const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10
   const frame = Buffer.allocUnsafe(headerLength + length)
@@ -23,8 +18,43 @@ export function wireFrame(data: Uint8Array, text = false): Buffer {
     frame.writeBigUInt64BE(BigInt(length), 2)
   }
   frame.set(data, headerLength)
-  lastPayload = data
-  lastText = text
-  lastFrame = frame
   return frame
+}
+
+/**
+ * Writes finished frames straight to sockets, for one transport. A room sends the same bytes to
+ * many peers in a row, so the payload last framed is framed once for all of them; and the writes
+ * to one socket in a stretch of synchronous code (the updates one commit relays, say) leave in
+ * one write, corked until the end of it. Per transport, not per module: two servers in one
+ * process share nothing.
+ */
+export class FrameWriter {
+  private lastPayload: Uint8Array | null = null
+  private lastText = false
+  private lastFrame: Buffer = Buffer.alloc(0)
+  /** Sockets corked until the end of this stretch of synchronous code. */
+  private readonly corked: Duplex[] = []
+
+  /** `data` framed, shared with the previous call when it framed the same bytes the same way. */
+  frame(data: Uint8Array, text: boolean): Buffer {
+    if (data === this.lastPayload && text === this.lastText) return this.lastFrame
+    this.lastFrame = wireFrame(data, text)
+    this.lastPayload = data
+    this.lastText = text
+    return this.lastFrame
+  }
+
+  /** Writes `data` to `raw` as one frame, corking it until the end of this stretch of code. */
+  write(raw: Duplex, data: Uint8Array, text: boolean): void {
+    if (raw.writableCorked === 0) {
+      raw.cork()
+      this.corked.push(raw)
+      if (this.corked.length === 1) process.nextTick(this.uncorkAll)
+    }
+    raw.write(this.frame(data, text))
+  }
+
+  private readonly uncorkAll = (): void => {
+    for (const raw of this.corked.splice(0)) raw.uncork()
+  }
 }
