@@ -114,3 +114,33 @@ test("the start page creates a document, lists it as recent and the link can be 
   await expect(page).toHaveURL(/\/d\/team\/plans\.md$/)
   await expect(page.getByTestId("doc-title")).toHaveText("team/plans.md")
 })
+
+test("a paste over the server's frame limit is refused with a sentence, the connection stays up, and typing after it reaches the other browser", async ({ browser }, info) => {
+  const doc = docFor(info)
+  const alice = await openAs(browser, doc, "Alice")
+  const bob = await openAs(browser, doc, "Bob")
+  const sockets: string[] = []
+  alice.page.on("websocket", (socket) => sockets.push(socket.url()))
+  await focusEnd(alice.page)
+  await alice.page.keyboard.type("before ")
+  await expect.poll(() => editorText(bob.page)).toBe("before ")
+
+  // A real paste event, as the browser fires it, carrying 17 MiB: over the server's 16 MiB frames.
+  await alice.page.evaluate(() => {
+    const data = new DataTransfer()
+    data.setData("text/plain", "x".repeat(17 << 20))
+    window.tandemEditor!.view.contentDOM.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }))
+  })
+  const notice = alice.page.getByTestId("notice")
+  await expect(notice).toBeVisible()
+  await expect(notice).toContainText("more than the 16 MB the server accepts at once")
+  expect(await editorText(alice.page)).toBe("before ")
+  await expect(alice.page.getByTestId("connection")).toHaveAttribute("data-state", "connected")
+
+  await alice.page.keyboard.type("after")
+  await expect.poll(() => editorText(bob.page)).toBe("before after")
+  await expect(notice).toBeHidden()
+  await expect(alice.page.getByTestId("sync")).toHaveAttribute("data-state", "saved")
+  await expect(alice.page.getByTestId("connection")).toHaveAttribute("data-state", "connected")
+  expect(sockets).toEqual([])
+})

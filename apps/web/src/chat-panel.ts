@@ -2,7 +2,7 @@ import type { EditorHandle, EditorStatus } from "@tandem/editor"
 import { characterCount, maxMessageLength, type ChatMessage, type ChatModel } from "./chat-model.js"
 import { h } from "./dom.js"
 
-type Awareness = EditorHandle["provider"]["awareness"]
+type Awareness = EditorHandle["client"]["awareness"]
 
 /** What {@link createChatPanel} needs. */
 export interface ChatPanelOptions {

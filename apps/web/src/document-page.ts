@@ -8,7 +8,7 @@ import { createChatPanel } from "./chat-panel.js"
 import { h } from "./dom.js"
 import { createHistoryPanel } from "./history-panel.js"
 import { loadUser, rememberDoc, saveUser } from "./local-state.js"
-import { connectionPill, savePill, type PillText } from "./status-text.js"
+import { connectionPill, noticeText, savePill, type PillText } from "./status-text.js"
 
 /** Markdown highlighting for `.md` documents; plain text otherwise. */
 function languageFor(name: string): Extension {
@@ -43,6 +43,8 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
   const nameInput = h("input", { value: user.name, "aria-label": "Your name", maxlength: "64", "data-testid": "your-name" })
   const share = h("button", { type: "button", class: "share", "data-testid": "share" }, "Copy link")
   const shareStatus = h("span", { class: "visually-hidden", role: "status" })
+  // Why the editor stopped, or refused a change: a sentence saying what happened and what to do.
+  const notice = h("p", { class: "notice", role: "alert", "data-testid": "notice", hidden: "" })
   const editorParent = h("main", { class: "editor", "data-testid": "editor" })
   const history = createHistoryPanel({ doc })
 
@@ -65,6 +67,7 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
         ),
         h("div", { class: "header-tools" }, people, h("label", { class: "you" }, h("span", { class: "you-label" }, "You: "), nameInput), share, shareStatus, history.toggle),
       ),
+      notice,
       h("div", { class: "workspace" }, editorParent, history.element),
     ),
   )
@@ -78,6 +81,10 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
     showPill(connection, connectionPill(status))
     showPill(sync, savePill(status))
     sync.dataset.unsaved = String(status.unsaved)
+    const shown = noticeText(status)
+    // Written only on change: an alert is announced again when its text is rewritten.
+    if (notice.textContent !== shown) notice.textContent = shown
+    notice.hidden = shown === ""
     people.replaceChildren(
       ...status.peers.map((peer) => {
         const item = h("li", { title: peer.self ? `${peer.name} (you)` : peer.name }, h("span", { class: "dot" }), h("span", { class: "name" }, peer.self ? `${peer.name} (you)` : peer.name))
@@ -92,7 +99,7 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
   // ---- Chat beside the document (chat-panel.ts): its messages live in the document itself. ----
   // (A Yjs feature: the OT editor has no Y.Doc to keep them in.)
   if ("ydoc" in editor) {
-    const chat = createChatPanel({ model: createChatModel(editor.ydoc), awareness: editor.provider.awareness, author: () => user })
+    const chat = createChatPanel({ model: createChatModel(editor.ydoc), awareness: editor.client.awareness, author: () => user })
     history.toggle.after(chat.toggle)
     history.element.after(chat.element)
     chat.update(editor.status())

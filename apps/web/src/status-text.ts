@@ -9,7 +9,7 @@ export interface PillText {
 }
 
 /** The connection pill: short, so the header keeps its layout when it changes. */
-export function connectionPill(status: Pick<EditorStatus, "connection">): PillText {
+export function connectionPill(status: Pick<EditorStatus, "connection" | "error">): PillText {
   switch (status.connection) {
     case "connecting":
       return { text: "Connecting…", state: "connecting", title: "Connecting to the server" }
@@ -17,6 +17,9 @@ export function connectionPill(status: Pick<EditorStatus, "connection">): PillTe
       return { text: "Connected", state: "connected", title: "Connected: edits are shared as you type" }
     case "offline":
       return { text: "Offline", state: "offline", title: "Offline: edits are kept on this device and sent on reconnect" }
+    case "error":
+      // The sentence itself is in the notice under the header; the pill stays short.
+      return { text: "Stopped", state: "error", title: status.error?.message ?? "Stopped: the server refused the connection" }
     default: {
       const never: never = status.connection
       throw new TypeError(`unknown connection state ${String(never)}`)
@@ -49,4 +52,13 @@ export function savePill(status: Pick<EditorStatus, "connection" | "synced" | "l
   return status.savedLocally
     ? { text: `${count(status.unsaved)} kept on this device`, state, title: "Kept in this browser; sent to the server on reconnect" }
     : { text: `Keeping ${count(status.unsaved)} on this device…`, state, title: "Writing changes to this browser's copy" }
+}
+
+/**
+ * The notice under the header: why the editor stopped (the client's sentence, for a 4401 sign-in,
+ * 4403, 1009 too large, …) or why the last change was refused; empty when there is nothing to say.
+ */
+export function noticeText(status: Pick<EditorStatus, "connection" | "error" | "refused">): string {
+  if (status.connection === "error" && status.error) return status.error.message
+  return status.refused ?? ""
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { connectionPill, savePill } from "../src/status-text.js"
+import { connectionPill, noticeText, savePill } from "../src/status-text.js"
 
 const base = { connection: "connected", synced: true, localLoaded: true, savedLocally: true, unsaved: 0, savesConfirmed: true } as const
 
@@ -26,7 +26,21 @@ describe("savePill", () => {
 
 describe("connectionPill", () => {
   it("keeps the offline text as short as the others", () => {
-    expect(connectionPill({ connection: "offline" })).toMatchObject({ text: "Offline", state: "offline" })
-    expect(connectionPill({ connection: "connected" }).text.length).toBeGreaterThanOrEqual(connectionPill({ connection: "offline" }).text.length)
+    expect(connectionPill({ connection: "offline", error: null })).toMatchObject({ text: "Offline", state: "offline" })
+    expect(connectionPill({ connection: "connected", error: null }).text.length).toBeGreaterThanOrEqual(connectionPill({ connection: "offline", error: null }).text.length)
+  })
+
+  it("says Stopped on an error, with the client's sentence as its title", () => {
+    const error = { code: 4403, message: "You no longer have access to this document." }
+    expect(connectionPill({ connection: "error", error })).toEqual({ text: "Stopped", state: "error", title: error.message })
+  })
+})
+
+describe("noticeText", () => {
+  it("shows why the editor stopped, else why the last change was refused, else nothing", () => {
+    const tooBig = { code: 1009, message: "This document is too large for the server." }
+    expect(noticeText({ connection: "error", error: tooBig, refused: null })).toBe(tooBig.message)
+    expect(noticeText({ connection: "connected", error: null, refused: "This change is 20 MB, more than…" })).toBe("This change is 20 MB, more than…")
+    expect(noticeText({ connection: "connected", error: null, refused: null })).toBe("")
   })
 })

@@ -57,9 +57,17 @@ export function systemTimers(): Timers {
   }
 }
 
+/**
+ * Whether `data` is an ArrayBuffer, from any realm: `instanceof` fails for one made in another
+ * realm (an iframe's, or Node's under a DOM emulation such as jsdom, where `ws` delivers frames).
+ */
+function isArrayBuffer(data: unknown): data is ArrayBuffer {
+  return Object.prototype.toString.call(data) === "[object ArrayBuffer]"
+}
+
 /** The bytes of a binary message event, or `null` for a text frame (which the protocol never sends). */
 export function frameBytes(data: unknown): Uint8Array | null {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  if (isArrayBuffer(data)) return new Uint8Array(data)
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   return null
 }

@@ -1,13 +1,13 @@
 import { defaultKeymap, indentWithTab } from "@codemirror/commands"
 import { EditorState, type Extension } from "@codemirror/state"
 import { EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers } from "@codemirror/view"
+import { createClient, type ClientLimits, type ClientOptions, type ClientStatus, type TandemClient } from "@tandem/client"
 import { IndexeddbPersistence } from "y-indexeddb"
-import { WebsocketProvider, messageAuth } from "y-websocket"
 import * as Y from "yjs"
 import { collab } from "./collab.js"
 import type { UserInfo } from "./remote-cursors.js"
 import { sanitizeColor } from "./remote-cursors.js"
-import { trackSaves } from "./save-tracker.js"
+import { sizeLimit } from "./size-limit.js"
 
 /** Options of {@link createEditor}. */
 export interface EditorOptions {
@@ -19,6 +19,11 @@ export interface EditorOptions {
   readonly doc: string
   /** A token for servers with auth; sent as the `token` query parameter. */
   readonly token?: string
+  /**
+   * Gives a fresh token when the server asks for one (an expired sign-in); passed to the client
+   * as is (see `ClientOptions.getToken` in `@tandem/client`). Not used by the OT editor.
+   */
+  readonly getToken?: ClientOptions["getToken"]
   /** Who this user is to others. */
   readonly user: UserInfo
   /** Also keep the document in the browser (IndexedDB), so a reload while offline loses nothing. */
@@ -27,10 +32,20 @@ export interface EditorOptions {
   readonly extensions?: Extension
   /** A WebSocket implementation, for runtimes without a global one. */
   readonly WebSocket?: typeof globalThis.WebSocket
+  /**
+   * The server's size limits (default: the server's defaults). Local edits that could never be
+   * accepted are refused before they are applied; see {@link EditorStatus.refused}. Not used by
+   * the OT editor.
+   */
+  readonly limits?: ClientLimits
 }
 
-/** Whether the editor is talking to the server. `offline` once a connection was lost; it keeps retrying. */
-export type ConnectionState = "connecting" | "connected" | "offline"
+/**
+ * Whether the editor is talking to the server. `offline` once a connection was lost; it keeps
+ * retrying. `error` when it stopped because retrying cannot help (a sign-in the server refused,
+ * access revoked, a deleted document, a change too large); {@link EditorStatus.error} says why.
+ */
+export type ConnectionState = "connecting" | "connected" | "offline" | "error"
 
 /** Someone on the document, from awareness. */
 export interface Peer extends UserInfo {
@@ -53,6 +68,16 @@ export interface EditorStatus {
   readonly savesConfirmed: boolean
   /** The server refused a change because this connection may only read (it says so only on a write). */
   readonly readOnly: boolean
+  /**
+   * Why the editor stopped talking to the server (with `connection: "error"`): the close code
+   * (4401 sign-in needed, 4403 forbidden, 1009 too large, …) and a sentence to show; otherwise `null`.
+   */
+  readonly error: { readonly code: number; readonly message: string } | null
+  /**
+   * Why the last local edit was refused (it could never be accepted by the server, a paste over
+   * its size limit say), as a sentence to show; `null` again after the next accepted edit.
+   */
+  readonly refused: string | null
   readonly peers: readonly Peer[]
 }
 
@@ -61,7 +86,8 @@ export interface EditorHandle {
   readonly view: EditorView
   readonly ydoc: Y.Doc
   readonly ytext: Y.Text
-  readonly provider: WebsocketProvider
+  /** The client that owns the connection. */
+  readonly client: TandemClient
   readonly undoManager: Y.UndoManager
   /** The current status. */
   status(): EditorStatus
@@ -74,8 +100,10 @@ export interface EditorHandle {
 }
 
 /**
- * Mounts a collaborative editor on `parent`, connected to a Tandem (or any y-websocket)
- * server, reconnecting with backoff. Edits made while offline are kept and merge on reconnect.
+ * Mounts a collaborative editor on `parent`, connected through a `@tandem/client` client to a
+ * Tandem (or any y-websocket) server, reconnecting with backoff. Edits made while offline are
+ * kept and merge on reconnect. With `persistence`, the client connects once the browser copy
+ * has loaded, so the unsaved count it kept is read before any acknowledgement can arrive.
  *
  * ```ts
  * const editor = createEditor({
@@ -86,20 +114,32 @@ export interface EditorHandle {
  * })
  * editor.onStatus((status) => console.log(status.connection, status.synced))
  * ```
+ *
+ * @throws {TypeError} without `serverUrl` or `doc` (from `createClient`).
  */
 export function createEditor(options: EditorOptions): EditorHandle {
   const ydoc = new Y.Doc()
   const ytext = ydoc.getText("content")
   const persistence = options.persistence ? new IndexeddbPersistence(`tandem:${options.doc}`, ydoc) : null
-  const provider = new WebsocketProvider(options.serverUrl, options.doc, ydoc, {
-    params: options.token ? { token: options.token } : {},
-    ...(options.WebSocket ? { WebSocketPolyfill: options.WebSocket } : {}),
+  const client = createClient({
+    url: options.serverUrl,
+    doc: options.doc,
+    ydoc,
+    ...(options.token ? { token: options.token } : {}),
+    ...(options.getToken ? { getToken: options.getToken } : {}),
+    ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+    // With a browser copy: connect once it is loaded (below), keep the unsaved count in it, and
+    // do not count loading it as new edits.
+    connect: persistence === null,
+    unsavedStore: persistence,
+    ignoreOrigins: persistence ? [persistence] : [],
   })
-  const awareness = provider.awareness
+  const awareness = client.awareness
   const undoManager = new Y.UndoManager(ytext)
-  const saves = trackSaves(provider, { store: persistence, ignoreOrigins: persistence ? [persistence] : [] })
   awareness.setLocalStateField("user", { name: options.user.name, color: sanitizeColor(options.user.color) })
 
+  let refused: string | null = null
   const view = new EditorView({
     parent: options.parent,
     state: EditorState.create({
@@ -109,6 +149,14 @@ export function createEditor(options: EditorOptions): EditorHandle {
         drawSelection(),
         highlightActiveLine(),
         EditorView.lineWrapping,
+        sizeLimit({
+          check: (bytes) => client.check(bytes),
+          refused: (sentence) => {
+            if (sentence === refused) return
+            refused = sentence
+            notify()
+          },
+        }),
         collab({ ytext, awareness, undoManager }),
         keymap.of([...defaultKeymap, indentWithTab]),
         options.extensions ?? [],
@@ -116,59 +164,60 @@ export function createEditor(options: EditorOptions): EditorHandle {
     }),
   })
 
-  let connection: ConnectionState = "connecting"
+  let destroyed = false
   let localLoaded = persistence === null
   // Changes issued to the browser copy, and how many of them are known to be committed there.
   let localIssued = 0
   let localCommitted = 0
   const listeners = new Set<(status: EditorStatus) => void>()
-  const status = (): EditorStatus => ({
-    connection,
-    synced: provider.synced,
-    localLoaded,
-    savedLocally: persistence !== null && localLoaded && localCommitted === localIssued,
-    unsaved: saves.state().unsaved,
-    savesConfirmed: saves.state().confirmed,
-    readOnly,
-    peers: [...awareness.getStates()].flatMap(([clientId, state]) => {
-      const user = (state as { user?: Partial<UserInfo> }).user
-      if (!user || typeof user.name !== "string") return []
-      return [{ clientId, name: user.name.slice(0, 64), color: sanitizeColor(user.color), self: clientId === awareness.clientID }]
-    }),
-  })
-  const notify = () => {
+  // The client is "offline" until `connect()`; to the page, waiting for the browser copy is
+  // part of connecting. "unauthorized" and "error" both mean it stopped: `error` says why.
+  const connectionOf = (current: ClientStatus): ConnectionState => {
+    switch (current.connection) {
+      case "connecting":
+      case "connected":
+        return current.connection
+      case "offline":
+        return localLoaded ? "offline" : "connecting"
+      case "unauthorized":
+      case "error":
+        return "error"
+      default: {
+        const never: never = current.connection
+        throw new TypeError(`unknown client state ${String(never)}`)
+      }
+    }
+  }
+  const status = (): EditorStatus => {
+    const current = client.status
+    return {
+      connection: connectionOf(current),
+      synced: current.synced,
+      localLoaded,
+      savedLocally: persistence !== null && localLoaded && localCommitted === localIssued,
+      unsaved: current.unsaved,
+      savesConfirmed: current.savesConfirmed,
+      readOnly: current.readOnly,
+      error: current.error ? { code: current.error.code, message: current.error.message } : null,
+      refused,
+      peers: [...awareness.getStates()].flatMap(([clientId, state]) => {
+        const user = (state as { user?: Partial<UserInfo> }).user
+        if (!user || typeof user.name !== "string") return []
+        return [{ clientId, name: user.name.slice(0, 64), color: sanitizeColor(user.color), self: clientId === awareness.clientID }]
+      }),
+    }
+  }
+  function notify(): void {
+    if (destroyed) return
     const current = status()
     for (const listener of listeners) listener(current)
   }
-  // "connecting" until the first connection opens or fails; after any close, "offline" until a
-  // connection opens again. The provider keeps retrying with backoff throughout.
-  let closedOnce = false
-  const onProviderStatus = ({ status: next }: { status: "connecting" | "connected" | "disconnected" }) => {
-    connection = next === "connected" ? "connected" : closedOnce ? "offline" : "connecting"
-    notify()
-  }
-  const onClose = () => {
-    closedOnce = true
-    if (!provider.wsconnected) connection = "offline"
-    notify()
-  }
-  // A read-only grant shows only as the server's permission-denied answer to a write; the
-  // stock handler, which only logs, still runs.
-  let readOnly = false
-  const handlers = provider.messageHandlers
-  const onDenied = handlers[messageAuth]
-  handlers[messageAuth] = (...args) => {
-    readOnly = true
-    onDenied?.(...args)
-    notify()
-  }
-  provider.on("status", onProviderStatus)
-  provider.on("connection-close", onClose)
-  provider.on("sync", notify)
-  const stopSaves = saves.onChange(notify)
+  const stopClient = client.on("status", notify)
   awareness.on("change", notify)
   void persistence?.whenSynced.then(() => {
+    if (destroyed) return
     localLoaded = true
+    client.connect()
     notify()
   })
   // y-indexeddb writes each update in a transaction of its own and says nothing when it commits.
@@ -193,7 +242,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
     view,
     ydoc,
     ytext,
-    provider,
+    client,
     undoManager,
     status,
     onStatus(listener) {
@@ -204,16 +253,15 @@ export function createEditor(options: EditorOptions): EditorHandle {
       awareness.setLocalStateField("user", { name: user.name, color: sanitizeColor(user.color) })
     },
     async destroy() {
+      if (destroyed) return
+      destroyed = true
       listeners.clear()
-      stopSaves()
-      saves.destroy()
-      provider.off("status", onProviderStatus)
-      provider.off("connection-close", onClose)
-      provider.off("sync", notify)
+      stopClient()
       awareness.off("change", notify)
       ydoc.off("update", onLocalUpdate)
       view.destroy()
-      provider.destroy()
+      // Tells others this user left, closes the socket and stops reconnecting.
+      client.destroy()
       undoManager.destroy()
       await persistence?.destroy()
       ydoc.destroy()

@@ -10,7 +10,7 @@ export {
   type ConnectionState,
   type Peer,
 } from "./embed.js"
-export { trackSaves, type SaveTracker, type SaveState, type SaveStateStore } from "./save-tracker.js"
+export { sizeLimit, type SizeLimitOptions } from "./size-limit.js"
 export { createCollabEditor, type CollabEditorHandle } from "./ot/embed.js"
 export { CollabSession, type CollabHost, type CollabSessionOptions, type CollabSessionStatus } from "./ot/collab-session.js"
 export { remotePeers, setRemotePeers, type RemotePeer } from "./ot/presence.js"

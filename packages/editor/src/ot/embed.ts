@@ -90,6 +90,8 @@ export function createCollabEditor(options: EditorOptions): CollabEditorHandle {
       unsaved: current.unsaved,
       savesConfirmed: current.savesConfirmed,
       readOnly: current.access === "read",
+      error: null,
+      refused: null,
       peers: current.peers.flatMap((peer) =>
         peer.user ? [{ clientId: peer.id, name: sanitizeName(peer.user.name), color: sanitizeColor(peer.user.color), self: peer.id === current.you }] : [],
       ),
