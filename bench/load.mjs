@@ -6,6 +6,7 @@ import * as decoding from "lib0/decoding"
 import * as encoding from "lib0/encoding"
 import WebSocket from "ws"
 import * as Y from "yjs"
+import { openOt } from "./ot-client.mjs"
 
 const marker = Buffer.from("t=")
 
@@ -96,38 +97,64 @@ const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
  * Given several instances of one server (`urls` rather than `url`), client i of each room
  * connects to instance i mod their number, so the first two writers are on different instances;
  * latencies of deliveries from a writer on another instance are also reported on their own.
+ *
+ * Given `otPerRoom` (Tandem only), the first that many clients of each room are OT clients on
+ * `collabUrls` (ot-client.mjs), the rest Yjs clients; `otWritersPerRoom` of the writers are OT
+ * clients, the others the first Yjs clients. Latencies are then also reported by path
+ * (`ot->yjs`, `yjs->ot`, ...), and OT pushes' confirmations (edit to `push-result accepted`).
  */
 let fan = null
 
 async function fanoutOpen(task) {
   const urls = task.urls ?? [task.url]
-  // Which instance each stamp was sent to, so a receiver knows whether it crossed instances.
-  fan = { task, urls, latencies: [], crossLatencies: [], delivered: 0, clients: [], sentTo: new Map() }
+  const otPerRoom = task.otPerRoom ?? 0
+  const otWriters = task.otWritersPerRoom ?? 0
+  // Which instance each stamp was sent to, so a receiver knows whether it crossed instances;
+  // and by which kind of client, for the latencies by path.
+  fan = { task, urls, latencies: [], crossLatencies: [], paths: {}, confirms: [], delivered: 0, clients: [], sentTo: new Map(), sentBy: new Map() }
   const state = fan
   for (const room of task.rooms) {
     const roomClients = await Promise.all(
       Array.from({ length: task.clientsPerRoom }, async (_, i) => {
         const instance = i % urls.length
-        // A writer is an editor: it applies what the others write, so its edits land where
-        // theirs end, as they would in a shared document.
-        const doc = i < task.writersPerRoom ? new Y.Doc() : null
-        // A server that echoes a writer's edits back to it (@y/websocket-server does) delivers
-        // nothing by that: the writer's own stamps are not counted.
+        const kind = i < otPerRoom ? "ot" : "yjs"
+        const writer = kind === "ot" ? i < otWriters : i - otPerRoom < task.writersPerRoom - otWriters
+        // A server that echoes a writer's edits back to it (@y/websocket-server does, and the
+        // collab protocol sends an OT client its own updates) delivers nothing by that: the
+        // writer's own stamps are not counted.
         const own = new Set()
-        const d = dialect(task.dialect, room)
-        const client = await open({ ...task, url: urls[instance] }, room, (frame) => {
+        const receive = (frame) => {
           const now = performance.now()
           for (const t of stamps(frame)) {
             if (own.delete(t)) continue
             state.latencies.push(now - t)
             const from = state.sentTo.get(t)
             if (from !== undefined && from !== instance) state.crossLatencies.push(now - t)
+            if (otPerRoom > 0) (state.paths[`${state.sentBy.get(t)}->${kind}`] ??= []).push(now - t)
             state.delivered++
           }
+        }
+        if (kind === "ot") {
+          const ot = await openOt(task.collabUrls[instance], room, {
+            clientID: `bench-${room}-${i}`,
+            onUpdates: receive,
+            onConfirmed: (confirmed) => {
+              const now = performance.now()
+              for (const t of confirmed) state.confirms.push(now - t)
+            },
+          })
+          return { ws: ot.ws, ot, kind, room, instance, writer, own }
+        }
+        // A writer is an editor: it applies what the others write, so its edits land where
+        // theirs end, as they would in a shared document.
+        const doc = writer ? new Y.Doc() : null
+        const d = dialect(task.dialect, room)
+        const client = await open({ ...task, url: urls[instance] }, room, (frame) => {
+          receive(frame)
           const update = doc && d.updateOf(frame)
           if (update) Y.applyUpdate(doc, update, "remote")
         })
-        return { ...client, room, instance, writer: doc !== null, doc, own }
+        return { ...client, kind, room, instance, writer, doc, own }
       }),
     )
     state.clients.push(...roomClients)
@@ -140,14 +167,18 @@ async function fanoutDrive({ durationMs, ratePerWriter }) {
   const { task, clients } = fan
   fan.writers ??= clients.filter((c) => c.writer).map((c) => {
     const w = { ...c, sent: 0, total: 0, pending: [] }
-    c.doc.on("update", (u, origin) => origin !== "remote" && w.pending.push(u))
+    c.doc?.on("update", (u, origin) => origin !== "remote" && w.pending.push(u))
     return w
   })
   const writers = fan.writers
   for (const w of writers) w.sent = 0
   fan.latencies = []
   fan.crossLatencies = []
+  fan.paths = {}
+  fan.confirms = []
   fan.delivered = 0
+  const stale = writers.reduce((sum, w) => sum + (w.ot?.stale ?? 0), 0)
+  const pushes = writers.reduce((sum, w) => sum + (w.ot?.pushes ?? 0), 0)
   const cpu = process.cpuUsage()
   const start = performance.now()
   await new Promise((resolve) => {
@@ -160,13 +191,17 @@ async function fanoutDrive({ durationMs, ratePerWriter }) {
       }
       for (const w of writers) {
         const due = Math.floor((elapsed / 1000) * ratePerWriter)
-        const text = w.doc.getText("content")
         while (w.sent < due) {
           const t = performance.now()
           w.own.add(t)
           fan.sentTo.set(t, w.instance)
-          text.insert(text.length, `t=${t};`)
-          w.ws.send(w.d.update(w.pending.pop()))
+          fan.sentBy.set(t, w.kind)
+          if (w.ot) w.ot.edit(t)
+          else {
+            const text = w.doc.getText("content")
+            text.insert(text.length, `t=${t};`)
+            w.ws.send(w.d.update(w.pending.pop()))
+          }
           w.sent++
           w.total++
         }
@@ -175,9 +210,21 @@ async function fanoutDrive({ durationMs, ratePerWriter }) {
   })
   const sent = writers.reduce((sum, w) => sum + w.sent, 0)
   const expected = sent * (task.clientsPerRoom - 1)
-  for (let waited = 0; fan.delivered < expected && waited < 5000; waited += 20) await wait(20)
+  const settled = () => fan.delivered >= expected && writers.every((w) => !w.ot || w.ot.pending() === 0)
+  for (let waited = 0; !settled() && waited < 5000; waited += 20) await wait(20)
   const usage = process.cpuUsage(cpu)
-  return { latencies: fan.latencies, crossLatencies: fan.crossLatencies, sent, delivered: fan.delivered, expected, loadCpuMs: (usage.user + usage.system) / 1000 }
+  return {
+    latencies: fan.latencies,
+    crossLatencies: fan.crossLatencies,
+    paths: fan.paths,
+    confirms: fan.confirms,
+    pushes: writers.reduce((sum, w) => sum + (w.ot?.pushes ?? 0), 0) - pushes,
+    stale: writers.reduce((sum, w) => sum + (w.ot?.stale ?? 0), 0) - stale,
+    sent,
+    delivered: fan.delivered,
+    expected,
+    loadCpuMs: (usage.user + usage.system) / 1000,
+  }
 }
 
 async function fanoutCheck() {
@@ -191,6 +238,14 @@ async function fanoutCheck() {
         const checker = await open({ ...task, url }, room)
         if (stamps(checker.frame).length !== roomSent) converged = false
         checker.ws.terminate()
+        // OT clients must hold the text the server holds, with nothing left to confirm.
+        const ots = clients.filter((c) => c.room === room && c.ot)
+        if (ots.length > 0) {
+          const doc = new Y.Doc()
+          Y.applyUpdate(doc, dialect(task.dialect, room).updateOf(checker.frame))
+          const text = doc.getText("content").toString()
+          if (ots.some((c) => c.ot.error !== null || c.ot.pending() > 0 || c.ot.text() !== text)) converged = false
+        }
       }
     }
   } else converged = fan.delivered === writers.reduce((sum, w) => sum + w.sent, 0) * (task.clientsPerRoom - 1)

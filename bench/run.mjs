@@ -1,7 +1,8 @@
 // `npm run bench`: the same load against Tandem, @y/websocket-server, @hocuspocus/server and a raw
 // ws relay, one after another on loopback, in one run; then Tandem ×2 on PostgreSQL + Redis
-// against @hocuspocus/server ×2 + Redis and Tandem ×1 (several instances). Prints a table, writes
-// it to bench/results/ and into the README. Every comparison is a ratio taken within this run.
+// against @hocuspocus/server ×2 + Redis and Tandem ×1 (several instances); then Tandem rooms of
+// @codemirror/collab (OT) and Yjs clients beside all-Yjs ones. Prints a table, writes it to
+// bench/results/ and into the README. Every comparison is a ratio taken within this run.
 import { fork, spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from "node:fs"
 import { createServer } from "node:net"
@@ -147,7 +148,7 @@ async function fanoutRun(server, shape, ratePerWriter, durationMs) {
  * alternate between them), `cpuMs()` the CPU time of every process that serves them, by part
  * (`{ server }`, or `{ instances, postgres, redis }`); the figure is their sum.
  */
-async function measureFanout({ urls, dialect, cpuMs: serverCpuMs }, rooms, shape, ratePerWriter, durationMs) {
+async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCpuMs }, rooms, shape, ratePerWriter, durationMs) {
   const loads = [loader(), loader()]
   try {
     await Promise.all(
@@ -159,6 +160,10 @@ async function measureFanout({ urls, dialect, cpuMs: serverCpuMs }, rooms, shape
           rooms: rooms.filter((_, r) => r % loads.length === i),
           clientsPerRoom: shape.clients,
           writersPerRoom: shape.writers,
+          // OT clients (the mixed scenario): on the /collab endpoint of the same instances.
+          collabUrls,
+          otPerRoom: shape.ot ?? 0,
+          otWritersPerRoom: shape.otWriters ?? 0,
         }),
       ),
     )
@@ -178,7 +183,17 @@ async function measureFanout({ urls, dialect, cpuMs: serverCpuMs }, rooms, shape
     const delivered = results.reduce((s, r) => s + r.delivered, 0)
     const expected = results.reduce((s, r) => s + r.expected, 0)
     const sent = results.reduce((s, r) => s + r.sent, 0)
+    const paths = {}
+    for (const r of results) for (const [path, values] of Object.entries(r.paths)) paths[path] = (paths[path] ?? []).concat(values)
+    const confirms = results.flatMap((r) => r.confirms)
+    const pushes = results.reduce((s, r) => s + r.pushes, 0)
     return {
+      // By path in a mixed room: from an OT or a Yjs writer to an OT or a Yjs client.
+      paths: Object.fromEntries(Object.entries(paths).map(([path, values]) => [path, { p50: percentile(values, 50), p99: percentile(values, 99), count: values.length }])),
+      // OT writers: from the edit (when the stock client pushes it, or queues it behind the push in flight) to its `push-result accepted`.
+      confirmP50: percentile(confirms, 50),
+      confirmP99: percentile(confirms, 99),
+      staleShare: results.reduce((s, r) => s + r.stale, 0) / Math.max(1, pushes),
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       crossP50: percentile(crossLatencies, 50),
@@ -486,6 +501,85 @@ function clusterSection(c) {
   ]
 }
 
+/**
+ * The mixed scenario (Tandem only: the anchors have no OT endpoint): rooms of 10 with 5 OT
+ * clients on /collab (@codemirror/collab) and 5 Yjs clients on /sync, one OT and one Yjs writer
+ * each, beside the same rooms all-Yjs with two Yjs writers. Runs are taken in turn, so a change
+ * in the shared machine's load falls on both.
+ */
+const mixedShapes = [
+  { key: "mixed", label: "5 OT + 5 Yjs", rooms: 10, clients: 10, writers: 2, ot: 5, otWriters: 1, rate: 10 },
+  { key: "yjs", label: "10 Yjs", rooms: 10, clients: 10, writers: 2, rate: 10 },
+]
+// Each measurement is `runs` runs of this long (the fan-outs' 4 s give too few OT pushes for a p99).
+const mixedMs = Number(process.env.TANDEM_BENCH_MIXED_MS ?? 10_000)
+
+async function mixedRun(shape, run) {
+  const server = servers[0]
+  const dataDir = mkdtempSync(join(tmpdir(), "tandem-bench-"))
+  const running = await startServer(server, dataDir)
+  try {
+    const rooms = Array.from({ length: shape.rooms }, (_, i) => `${shape.key}-${run}-${i}`)
+    const collabUrls = [running.url.replace(/\/sync$/, "/collab")]
+    return await measureFanout({ urls: [running.url], collabUrls, dialect: server.dialect, cpuMs: () => ({ server: cpuMs(running.child.pid) }) }, rooms, shape, shape.rate, mixedMs)
+  } finally {
+    await running.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+/** Resolves to the figures of each room shape by key, or `{ error }`, so the rest of a full run is still written. */
+async function mixed() {
+  try {
+    const tries = Object.fromEntries(mixedShapes.map((shape) => [shape.key, []]))
+    for (let run = 0; run < runs; run++) for (const shape of mixedShapes) tries[shape.key].push(await mixedRun(shape, run))
+    const results = {}
+    for (const shape of mixedShapes) {
+      const t = tries[shape.key]
+      const pick = (key) => median(t.map((r) => r[key]))
+      const path = (name) => ({ p50: median(t.map((r) => r.paths[name]?.p50 ?? NaN)), p99: median(t.map((r) => r.paths[name]?.p99 ?? NaN)) })
+      results[shape.key] = {
+        p50: pick("p50"),
+        p99: pick("p99"),
+        ...(shape.ot ? { otToYjs: path("ot->yjs"), otToOt: path("ot->ot"), yjsToOt: path("yjs->ot"), yjsToYjs: path("yjs->yjs") } : {}),
+        ...(shape.otWriters ? { confirmP50: pick("confirmP50"), confirmP99: pick("confirmP99"), staleShare: pick("staleShare") } : {}),
+        cpuPerDeliveryUs: pick("cpuPerDeliveryUs"),
+        deliveredShare: pick("deliveredShare"),
+        converged: t.every((r) => r.converged),
+      }
+    }
+    return { results, seconds: mixedMs / 1000 }
+  } catch (error) {
+    console.error("bench: mixed OT + Yjs room:", error)
+    return { error: String(error?.message ?? error).split("\n")[0] }
+  }
+}
+
+/** The "Mixed OT + Yjs room" section of the table. */
+function mixedSection(m) {
+  if (m.error) return ["", `Mixed OT + Yjs room: not measured, ${m.error}.`]
+  const [ot, yjs] = mixedShapes
+  const a = m.results[ot.key]
+  const b = m.results[yjs.key]
+  const pair = (r) => (r ? `${fmt(r.p50)} / ${fmt(r.p99)}` : "n/a")
+  return [
+    "",
+    `Mixed OT + Yjs room (Tandem): ${ot.rooms} rooms of ${ot.clients}, ${ot.ot} clients of each on \`/collab\` (@codemirror/collab ${version("@codemirror/collab")}) and ${ot.clients - ot.ot} on \`/sync\`, one OT and one Yjs writer each at ${ot.rate} updates/s, beside the same rooms all-Yjs with two Yjs writers; ${fmt(m.seconds, 0)} s per run. ${fmt((a?.staleShare ?? NaN) * 100)}% of OT pushes were answered stale and pushed again, rebased.`,
+    "",
+    `| measure | ${ot.label} | ${yjs.label} |`,
+    "| --- | --- | --- |",
+    `| p50 / p99 latency, every delivery (ms) | ${pair(a)} | ${pair(b)} |`,
+    `| p50 / p99 OT push → Yjs clients (ms) | ${pair(a.otToYjs)} | — |`,
+    `| p50 / p99 OT push → confirmed to the pusher (ms) | ${fmt(a.confirmP50)} / ${fmt(a.confirmP99)} | — |`,
+    `| p50 / p99 OT push → other OT clients (ms) | ${pair(a.otToOt)} | — |`,
+    `| p50 / p99 Yjs update → OT clients (ms) | ${pair(a.yjsToOt)} | — |`,
+    `| server CPU per delivered update (µs) | ${fmt(a.cpuPerDeliveryUs, 2)} | ${fmt(b.cpuPerDeliveryUs, 2)} |`,
+    `| converged | ${a.converged ? "yes" : "**no**"} | ${b.converged ? "yes" : "**no**"} |`,
+    "",
+    `Target (mixed room, ratio from this run): CPU per delivered update ${ratio(a.cpuPerDeliveryUs, b.cpuPerDeliveryUs)} the all-Yjs room's (target ≤ 1.5×).`,
+  ]
+}
+
 function version(pkg) {
   try {
     return JSON.parse(readFileSync(join(here, "node_modules", pkg, "package.json"), "utf8")).version
@@ -507,11 +601,12 @@ async function main() {
   // A partial run, for working on one figure: TANDEM_BENCH_ONLY=servers:scenarios, e.g.
   // "tandem,relay:fan10,saturation". It prints its figures and writes nothing.
   // A value without a colon lists scenarios, for every server: "cluster" runs the several-instances
-  // scenario alone, for all its systems (tandem-cluster, hocuspocus-redis and tandem).
+  // scenario alone, for all its systems (tandem-cluster, hocuspocus-redis and tandem); "mixed" the
+  // mixed OT + Yjs rooms beside all-Yjs ones (Tandem only; TANDEM_BENCH_MIXED_MS sets a run's length).
   const only = process.env.TANDEM_BENCH_ONLY?.split(":").map((list) => list.split(","))
   if (only) {
     const [names, scenarios] = only.length === 1 ? [undefined, only[0]] : only
-    const perServer = scenarios.filter((s) => s !== "cluster")
+    const perServer = scenarios.filter((s) => s !== "cluster" && s !== "mixed")
     for (const server of servers.filter((s) => perServer.length > 0 && (names === undefined || names.includes(s.name)))) {
       const r = (results[server.name] = {})
       for (const shape of shapes.filter((s) => scenarios.includes(s.key))) r[shape.key] = await fanout(server, shape)
@@ -524,6 +619,11 @@ async function main() {
       const several = await cluster(names)
       console.log("cluster", JSON.stringify(several))
       console.log(clusterSection(several).join("\n"))
+    }
+    if (scenarios.includes("mixed")) {
+      const m = await mixed()
+      console.log("mixed", JSON.stringify(m))
+      console.log(mixedSection(m).join("\n"))
     }
     return
   }
@@ -539,6 +639,8 @@ async function main() {
   const stored = await persistence()
   console.log("bench: several instances")
   const several = await cluster()
+  console.log("bench: mixed OT + Yjs room")
+  const mixedRoom = await mixed()
   const seconds = (Date.now() - started) / 1000
 
   const names = servers.map((s) => s.name)
@@ -574,12 +676,13 @@ async function main() {
     `- Cold load: first join once in memory ${fmt(t.cold?.warm)} ms (target < 50 ms); 20 concurrent joins ${ratio(Math.min(...anchors.map((a) => a.cold?.twenty ?? NaN)), t.cold?.twenty)} as fast as the faster anchor (target ≥ 2×).`,
     `- Storage: ${ratio(stored.storedBytes, stored.encodedBytes)} the encoded document (target ≤ 1.2×).`,
     ...clusterSection(several),
+    ...mixedSection(mixedRoom),
   ]
   const table = lines.join("\n")
   console.log("\n" + table)
   mkdirSync(join(here, "results"), { recursive: true })
   writeFileSync(join(here, "results", "latest.md"), table + "\n")
-  writeFileSync(join(here, "results", "latest.json"), JSON.stringify({ results, stored, cluster: several, seconds }, null, 2) + "\n")
+  writeFileSync(join(here, "results", "latest.json"), JSON.stringify({ results, stored, cluster: several, mixed: mixedRoom, seconds }, null, 2) + "\n")
   const readmePath = join(root, "README.md")
   const readme = readFileSync(readmePath, "utf8")
   const start = "<!-- bench:start -->"
