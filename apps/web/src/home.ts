@@ -1,4 +1,5 @@
 import { isValidDocName } from "@tandem/protocol"
+import { fetchDocuments, documentList } from "./document-list.js"
 import { docPath, h } from "./dom.js"
 import { recentDocs } from "./local-state.js"
 import { randomDocName } from "./names.js"
@@ -22,6 +23,13 @@ export function mountHome(root: HTMLElement): void {
 
   const recent = recentDocs()
   const recentList = h("ul", { class: "recent", "data-testid": "recent" }, ...recent.map((name) => h("li", {}, h("a", { href: docPath(name) }, name))))
+  // The server's documents, when it lists them for us (without a token it may not); this
+  // browser's recent ones stay below, new documents nobody has written in yet among them.
+  const listed = h("div", { "data-testid": "documents" })
+  void fetchDocuments().then((documents) => {
+    if (documents !== null) listed.replaceChildren(documentList(documents))
+  })
+  const recentSection = recent.length > 0 ? [h("h2", {}, "Recently opened"), recentList] : []
   root.replaceChildren(
     h(
       "main",
@@ -32,7 +40,8 @@ export function mountHome(root: HTMLElement): void {
       h("h2", {}, "Open a document"),
       open,
       error,
-      ...(recent.length > 0 ? [h("h2", {}, "Recently opened"), recentList] : []),
+      listed,
+      ...recentSection,
     ),
   )
   input.focus()

@@ -1,0 +1,33 @@
+import { expect, test } from "@playwright/test"
+import { docFor } from "./fixtures.js"
+
+test("the start page lists the server's documents, newest first, and filters them", async ({ page, request }, info) => {
+  const older = docFor(info, "-older")
+  const newer = docFor(info, "-newer")
+  // Written by "another browser": through the API, never opened here.
+  expect((await request.put(`/api/docs/${older}/text`, { data: "first" })).status()).toBe(201)
+  expect((await request.put(`/api/docs/${newer}/text`, { data: "second" })).status()).toBe(201)
+  await page.goto("/")
+  const list = page.getByTestId("doc-list")
+  await expect(list.getByRole("link", { name: older })).toBeVisible()
+  const names = await list.getByRole("link").allTextContents()
+  expect(names.indexOf(newer)).toBeLessThan(names.indexOf(older))
+
+  await page.getByLabel("Filter documents").fill(`${info.testId} NEWER`)
+  await expect(list.getByRole("link")).toHaveText([newer])
+  await page.getByLabel("Filter documents").fill("no document is called this")
+  await expect(list.getByRole("link")).toHaveCount(0)
+  await expect(page.getByText("No document matches.")).toBeVisible()
+  await page.getByLabel("Filter documents").fill("")
+  await list.getByRole("link", { name: older }).click()
+  await expect(page).toHaveURL(new RegExp(`/d/${older}$`))
+})
+
+test("an unknown page and an invalid document name get a not-found page with a 404", async ({ page }) => {
+  const unknown = await page.goto("/nope")
+  expect(unknown?.status()).toBe(404)
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found")
+  const bad = await page.goto("/d/a%00b")
+  expect(bad?.status()).toBe(404)
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("That is not a document name")
+})
