@@ -5,6 +5,7 @@ import { createClient, type ClientLimits, type ClientOptions, type ClientStatus,
 import { IndexeddbPersistence } from "y-indexeddb"
 import * as Y from "yjs"
 import { collab } from "./collab.js"
+import { editingBasics } from "./editing.js"
 import type { UserInfo } from "./remote-cursors.js"
 import { sanitizeColor } from "./remote-cursors.js"
 import { sizeLimit } from "./size-limit.js"
@@ -149,6 +150,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
         drawSelection(),
         highlightActiveLine(),
         EditorView.lineWrapping,
+        editingBasics(),
         sizeLimit({
           check: (bytes) => client.check(bytes),
           refused: (sentence) => {

@@ -1,6 +1,7 @@
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands"
 import { Transaction } from "@codemirror/state"
 import { EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers } from "@codemirror/view"
+import { editingBasics } from "../editing.js"
 import type { EditorOptions, EditorStatus } from "../embed.js"
 import { sanitizeColor, sanitizeName, type UserInfo } from "../remote-cursors.js"
 import { CollabSession, type CollabHost } from "./collab-session.js"
@@ -62,6 +63,7 @@ export function createCollabEditor(options: EditorOptions): CollabEditorHandle {
       drawSelection(),
       highlightActiveLine(),
       EditorView.lineWrapping,
+      editingBasics(),
       // CodeMirror's own history: remote changes are kept out of it and mapped through.
       history(),
       collabCursors(),
