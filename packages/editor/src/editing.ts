@@ -1,6 +1,6 @@
 import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search"
 import { RangeSetBuilder, type Extension } from "@codemirror/state"
-import { Decoration, EditorView, ViewPlugin, keymap, type DecorationSet, type ViewUpdate } from "@codemirror/view"
+import { Decoration, EditorView, ViewPlugin, drawSelection, highlightActiveLine, keymap, lineNumbers, type DecorationSet, type ViewUpdate } from "@codemirror/view"
 
 const autoDirection = Decoration.line({ attributes: { dir: "auto" } })
 
@@ -31,13 +31,18 @@ const perLineDirection = ViewPlugin.fromClass(
 )
 
 /**
- * What both editors (Yjs and OT) give writers beyond typing: find and replace (Ctrl+F or Cmd+F,
+ * What both editors (Yjs and OT) share: line numbers, drawn selections, the active line, wrapped
+ * lines, find and replace (Ctrl+F or Cmd+F,
  * the panel at the top), matches of the selection highlighted, the browser's spellcheck, and
  * right-to-left lines (Arabic, Hebrew) laid out right to left, each line by its own text
  * (CodeMirror then reads each line's direction for cursor motion).
  */
 export function editingBasics(): Extension {
   return [
+    lineNumbers(),
+    drawSelection(),
+    highlightActiveLine(),
+    EditorView.lineWrapping,
     perLineDirection,
     EditorView.perLineTextDirection.of(true),
     EditorView.contentAttributes.of({ spellcheck: "true", autocorrect: "on", autocapitalize: "sentences" }),

@@ -1,6 +1,6 @@
 import { defaultKeymap, indentWithTab } from "@codemirror/commands"
 import { EditorState, type Extension } from "@codemirror/state"
-import { EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers } from "@codemirror/view"
+import { EditorView, keymap } from "@codemirror/view"
 import { createClient, type ClientLimits, type ClientOptions, type ClientStatus, type TandemClient } from "@tandem/client"
 import { IndexeddbPersistence } from "y-indexeddb"
 import * as Y from "yjs"
@@ -146,10 +146,6 @@ export function createEditor(options: EditorOptions): EditorHandle {
     state: EditorState.create({
       doc: ytext.toString(),
       extensions: [
-        lineNumbers(),
-        drawSelection(),
-        highlightActiveLine(),
-        EditorView.lineWrapping,
         editingBasics(),
         sizeLimit({
           check: (bytes) => client.check(bytes),

@@ -1,6 +1,6 @@
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands"
 import { Transaction } from "@codemirror/state"
-import { EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers } from "@codemirror/view"
+import { EditorView, keymap } from "@codemirror/view"
 import { editingBasics } from "../editing.js"
 import type { EditorOptions, EditorStatus } from "../embed.js"
 import { sanitizeColor, sanitizeName, type UserInfo } from "../remote-cursors.js"
@@ -59,10 +59,6 @@ export function createCollabEditor(options: EditorOptions): CollabEditorHandle {
     user: { name: sanitizeName(options.user.name), color: sanitizeColor(options.user.color) },
     ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     extensions: [
-      lineNumbers(),
-      drawSelection(),
-      highlightActiveLine(),
-      EditorView.lineWrapping,
       editingBasics(),
       // CodeMirror's own history: remote changes are kept out of it and mapped through.
       history(),
