@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process"
-import { once } from "node:events"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { expect, test, type Browser, type Page } from "@playwright/test"
 import WebSocket from "ws"
 import { WebsocketProvider } from "y-websocket"
 import * as Y from "yjs"
 import { docFor, editorText, focusEnd, openAs } from "./fixtures.js"
+import { startOwnServer } from "./own-server.js"
 
 /** A chat message as the app keeps it in `getArray("chat")`. */
 interface ChatMessage {
@@ -18,8 +16,6 @@ interface ChatMessage {
   text: string
   at: number
 }
-
-const serverMain = fileURLToPath(new URL("../apps/server/dist/main.js", import.meta.url))
 
 /** The chat panel's parts, found as a person would: by role and accessible name. */
 function chatOf(page: Page) {
@@ -61,40 +57,6 @@ async function stockClient(baseURL: string, doc: string, name: string): Promise<
 
 function chatTexts(provider: WebsocketProvider): string[] {
   return provider.doc.getArray<ChatMessage>("chat").toArray().map((message) => message.text)
-}
-
-/** A server process of this test's own, on `dataDir`, on a port the system picks. */
-interface OwnServer {
-  readonly url: string
-  stop(): Promise<void>
-}
-
-async function startOwnServer(dataDir: string): Promise<OwnServer> {
-  const child: ChildProcess = spawn(process.execPath, [serverMain], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TANDEM_DATA_DIR: dataDir, TANDEM_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  })
-  let output = ""
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /listening on http:\/\/[^\s:]+:(\d+)/.exec(output)
-      if (match) resolve(Number(match[1]))
-    }
-    child.stdout!.on("data", onData)
-    child.stderr!.on("data", onData)
-    child.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening:\n${output}`)))
-  })
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode !== null) return
-      const exited = once(child, "exit")
-      child.kill("SIGTERM")
-      const [code] = (await exited) as [number | null]
-      expect(code, output).toBe(0)
-    },
-  }
 }
 
 /** Opens `doc` on the server at `baseURL` in a new context as `name`, once connected and saved. */
@@ -176,7 +138,7 @@ test("two people chat while editing and each sees the other's messages live, wit
 test("the messages are still there after the server restarts", async ({ browser }, info) => {
   const doc = docFor(info)
   const dataDir = mkdtempSync(join(tmpdir(), "tandem-chat-e2e-"))
-  let server = await startOwnServer(dataDir)
+  let server = await startOwnServer({ dataDir })
   try {
     const alice = await openAt(browser, server.url, doc, "Alice")
     await say(alice, "Written before the restart")
@@ -184,7 +146,7 @@ test("the messages are still there after the server restarts", async ({ browser 
     await alice.context().close()
     await server.stop()
 
-    server = await startOwnServer(dataDir)
+    server = await startOwnServer({ dataDir })
     // A new context: nothing comes from the browser's own copy; the chat comes from the server.
     const bob = await openAt(browser, server.url, doc, "Bob")
     const message = chatOf(bob).log.locator(".chat-message")

@@ -17,8 +17,9 @@ export default defineConfig({
   retries: process.env.CI ? 1 : 0,
   workers: 2,
   timeout: 60_000,
-  outputDir: join(root, "playwright", "test-results"),
-  reporter: [["list"], ["json", { outputFile: join(reports, "playwright.json") }]],
+  // Overridable so that several runs can share the checkout (each with its own port too).
+  outputDir: process.env.TANDEM_E2E_OUTPUT ?? join(root, "playwright", "test-results"),
+  reporter: [["list"], ["json", { outputFile: process.env.TANDEM_E2E_REPORT ?? join(reports, "playwright.json") }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     trace: "on-first-retry",
@@ -40,7 +41,14 @@ export default defineConfig({
   webServer: {
     command: `node ${join(root, "apps", "server", "dist", "main.js")}`,
     url: `http://127.0.0.1:${port}/healthz`,
-    env: { PORT: String(port), HOST: "127.0.0.1", TANDEM_DATA_DIR: process.env.TANDEM_E2E_DATA, TANDEM_ADMIN_TOKEN: "e2e-admin-token" },
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      TANDEM_DATA_DIR: process.env.TANDEM_E2E_DATA,
+      TANDEM_ADMIN_TOKEN: "e2e-admin-token",
+      // A web build of its own (`vite build --outDir …`), else apps/web/dist.
+      ...(process.env.TANDEM_WEB_DIR ? { TANDEM_WEB_DIR: process.env.TANDEM_WEB_DIR } : {}),
+    },
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
