@@ -48,7 +48,18 @@ export interface EditorOptions {
  */
 export type ConnectionState = "connecting" | "connected" | "offline" | "error"
 
-/** Someone on the document, from awareness. */
+/** A peer's `user.id` if it is a short string (it only groups tabs; it is never shown). */
+function peerId(id: unknown): string | undefined {
+  return typeof id === "string" && id.length > 0 && id.length <= 64 ? id : undefined
+}
+
+/** The awareness field `user` for `user`: the y-codemirror.next layout, plus `id` when there is one. */
+function publishedUser(user: UserInfo): UserInfo {
+  const id = peerId(user.id)
+  return { name: user.name, color: sanitizeColor(user.color), ...(id ? { id } : {}) }
+}
+
+/** Someone on the document, from awareness; `id` (from {@link UserInfo}) is the same for each tab of one browser. */
 export interface Peer extends UserInfo {
   readonly clientId: number
   readonly self: boolean
@@ -138,7 +149,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
   })
   const awareness = client.awareness
   const undoManager = new Y.UndoManager(ytext)
-  awareness.setLocalStateField("user", { name: options.user.name, color: sanitizeColor(options.user.color) })
+  awareness.setLocalStateField("user", publishedUser(options.user))
 
   let refused: string | null = null
   const view = new EditorView({
@@ -201,7 +212,8 @@ export function createEditor(options: EditorOptions): EditorHandle {
       peers: [...awareness.getStates()].flatMap(([clientId, state]) => {
         const user = (state as { user?: Partial<UserInfo> }).user
         if (!user || typeof user.name !== "string") return []
-        return [{ clientId, name: user.name.slice(0, 64), color: sanitizeColor(user.color), self: clientId === awareness.clientID }]
+        const id = peerId(user.id)
+        return [{ clientId, name: user.name.slice(0, 64), color: sanitizeColor(user.color), ...(id ? { id } : {}), self: clientId === awareness.clientID }]
       }),
     }
   }
@@ -248,7 +260,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
       return () => listeners.delete(listener)
     },
     setUser(user) {
-      awareness.setLocalStateField("user", { name: user.name, color: sanitizeColor(user.color) })
+      awareness.setLocalStateField("user", publishedUser(user))
     },
     async destroy() {
       if (destroyed) return

@@ -166,7 +166,9 @@ describe("collab binding", () => {
     b.awareness.setLocalStateField("user", { name: "<img src=x onerror=alert(1)>", color: "red; background: url(x)" })
     await Promise.resolve()
     const hostile = a.view.dom.querySelector(".cm-ySelectionInfo") as HTMLElement
-    expect(hostile.textContent).toBe("<img src=x onerror=alert(1)>")
+    // Shortened to 24 characters in the label; the whole name is the caret's tooltip.
+    expect(hostile.textContent).toBe("<img src=x onerror=aler…")
+    expect((hostile.parentElement as HTMLElement).title).toBe("<img src=x onerror=alert(1)>")
     expect(hostile.querySelector("img")).toBeNull()
     expect(hostile.style.backgroundColor).toBe("rgb(122, 122, 122)")
   })
