@@ -13,6 +13,13 @@ const compressibleTypes: Record<string, string> = {
   ".webmanifest": "application/manifest+json",
 }
 
+/**
+ * Files at fixed names that say which build is current: the service worker (and the script that
+ * registers it, when the build writes one) and the app manifest. A browser must ask for them
+ * again each time (`no-cache`), or it would keep running an old build.
+ */
+const revalidated = new Set(["/sw.js", "/registerSW.js", "/manifest.webmanifest"])
+
 /** Encodings the build writes, by file suffix, in the order preferred when a browser takes both. */
 const encodings = [
   { name: "br", suffix: ".br" },
@@ -60,7 +67,8 @@ function setEncodingHeaders(res: express.Response): void {
  * Serves the built web app from `dir`: its assets, and its page for `/`, `/d/<doc>` and
  * `/admin` (a `/d/` path that is not a document name, and any other unknown page, get it with a
  * 404, and the app says so). Text assets go out precompressed (brotli or gzip, written by the build) to browsers
- * that accept it; hashed assets are cached for a year; source maps are never served. Returns
+ * that accept it; hashed assets are cached for a year, the service worker and manifest never
+ * without asking; source maps are never served. Returns
  * `null` when `dir` holds no built app.
  */
 export function webAppRoutes(dir: string): RequestHandler | null {
@@ -81,6 +89,11 @@ export function webAppRoutes(dir: string): RequestHandler | null {
   // A map left in the folder by a development build stays private.
   router.get(/\.map$/, (_req, res) => {
     res.sendStatus(404)
+  })
+  // Before the URL is rewritten to a .br or .gz variant; express.static keeps a Cache-Control it finds set.
+  router.use((req, res, next) => {
+    if (revalidated.has(req.path)) res.setHeader("Cache-Control", "no-cache")
+    next()
   })
   router.use(precompressed(files))
   const staticOptions = { index: false, setHeaders: setEncodingHeaders }

@@ -22,6 +22,10 @@ async function serveBuild(): Promise<string> {
   writeFileSync(join(dir, "assets", "app-abc123.js.gz"), gzipSync(script))
   writeFileSync(join(dir, "assets", "app-abc123.js.map"), "{}")
   writeFileSync(join(dir, "assets", "plain-def456.css"), "body{}")
+  // The service worker is precompressed like any script; the manifest is too small to be.
+  writeFileSync(join(dir, "sw.js"), script)
+  writeFileSync(join(dir, "sw.js.br"), brotliCompressSync(script))
+  writeFileSync(join(dir, "manifest.webmanifest"), '{"name":"Tandem"}')
   const app = express()
   app.use(webAppRoutes(dir)!)
   const server = app.listen(0, "127.0.0.1")
@@ -77,6 +81,19 @@ describe("webAppRoutes", () => {
     const page = await get(`${base}/d/team/notes`)
     expect(page.response.headers["cache-control"]).toBe("no-cache")
     expect(page.body.toString()).toContain("/assets/app-abc123.js")
+  })
+
+  it("makes browsers ask again for the service worker and the manifest each time, compressed or not", async () => {
+    const base = await serveBuild()
+    const compressed = await get(`${base}/sw.js`, "br")
+    expect(compressed.response.headers["content-encoding"]).toBe("br")
+    expect(compressed.response.headers["content-type"]).toBe("text/javascript; charset=utf-8")
+    expect(compressed.response.headers["cache-control"]).toBe("no-cache")
+    expect((await get(`${base}/sw.js`)).response.headers["cache-control"]).toBe("no-cache")
+    const manifest = await get(`${base}/manifest.webmanifest`, "br, gzip")
+    expect(manifest.response.headers["content-type"]).toMatch(/^application\/manifest\+json/)
+    expect(manifest.response.headers["cache-control"]).toBe("no-cache")
+    expect(JSON.parse(manifest.body.toString())).toEqual({ name: "Tandem" })
   })
 
   it("answers the app's pages with 200, and a bad document name or an unknown page with the app and a 404", async () => {
