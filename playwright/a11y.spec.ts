@@ -1,5 +1,5 @@
 import { AxeBuilder } from "@axe-core/playwright"
-import { expect, test, type Page } from "@playwright/test"
+import { expect, test, type Locator, type Page } from "@playwright/test"
 import { docFor, focusEnd, openAs } from "./fixtures.js"
 
 /** axe's serious and critical findings on `page`, as "rule: target" lines, for a readable failure. */
@@ -34,13 +34,18 @@ test("a document page has landmarks, a heading, a labelled editor and live statu
 test("the document page with the History panel open has no serious violations, and its controls are reachable by keyboard", async ({ browser }, info) => {
   const doc = docFor(info)
   const { page } = await openAs(browser, doc, "Alice")
-  // From the name box, Tab reaches the header's buttons in order; Enter opens the panel.
+  // From the name box, Tab reaches the header's controls in order: your colour, Copy link,
+  // History; Enter opens the panel.
   await page.getByTestId("your-name").focus()
   await page.keyboard.press("Tab")
-  await expect(page.getByTestId("share")).toBeFocused()
+  await expect(page.getByRole("button", { name: /^Your colour/ })).toBeFocused()
+  const tabTo = async (target: Locator) => {
+    for (let presses = 0; presses < 5 && !(await target.evaluate((element) => element === document.activeElement)); presses++) await page.keyboard.press("Tab")
+    await expect(target).toBeFocused()
+  }
+  await tabTo(page.getByTestId("share"))
   const toggle = page.getByRole("button", { name: "History", exact: true })
-  for (let presses = 0; presses < 5 && !(await toggle.evaluate((element) => element === document.activeElement)); presses++) await page.keyboard.press("Tab")
-  await expect(toggle).toBeFocused()
+  await tabTo(toggle)
   await page.keyboard.press("Enter")
   const panel = page.getByRole("complementary", { name: "History" })
   await expect(panel).toBeVisible()

@@ -67,3 +67,9 @@ export async function focusEnd(page: Page): Promise<void> {
   await page.locator(".cm-content").click()
   await page.keyboard.press("Control+End")
 }
+
+/** Opens the header's "More" menu (Markdown, spellcheck, download, rename, delete) unless it is open. */
+export async function openMore(page: Page): Promise<void> {
+  const open = await page.locator("details.more").evaluate((details) => (details as HTMLDetailsElement).open)
+  if (!open) await page.getByTestId("more").click()
+}

@@ -30,4 +30,30 @@ test("an unknown page and an invalid document name get a not-found page with a 4
   const bad = await page.goto("/d/a%00b")
   expect(bad?.status()).toBe(404)
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("That is not a document name")
+  const empty = await page.goto("/d/a//b")
+  expect(empty?.status()).toBe(404)
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("That is not a document name")
+})
+
+test("a document created with a title in one browser is listed, by name, on the start page of a fresh browser", async ({ browser }, info) => {
+  const creator = await (await browser.newContext()).newPage()
+  await creator.goto("/")
+  await creator.getByRole("textbox", { name: "Title" }).fill(`Roadmap ${info.testId} ${info.retry}`)
+  await creator.getByRole("button", { name: "New document" }).click()
+  const name = `roadmap-${info.testId.toLowerCase()}-${info.retry}`
+  await expect(creator).toHaveURL(new RegExp(`/d/${name}$`))
+  // The title is written once the page has loaded, checked access and synced: generous on a busy machine.
+  await expect(creator.getByTestId("sync")).toHaveAttribute("data-state", "saved", { timeout: 20_000 })
+
+  const page = await (await browser.newContext()).newPage()
+  await page.goto("/")
+  const list = page.getByTestId("doc-list")
+  await expect(list.getByRole("link", { name })).toBeVisible()
+  await page.getByLabel("Filter documents").fill(`ROADMAP ${info.testId}`)
+  await expect(list.getByRole("link")).toHaveText([name])
+  await list.getByRole("link", { name }).click()
+  await expect(page).toHaveURL(new RegExp(`/d/${name}$`))
+  await expect(page.getByTestId("doc-title")).toHaveText(`Roadmap ${info.testId} ${info.retry}`)
+  await creator.context().close()
+  await page.context().close()
 })

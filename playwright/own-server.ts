@@ -30,6 +30,10 @@ export async function startOwnServer(options: OwnServerOptions): Promise<OwnServ
     env: { ...process.env, PORT: String(options.port ?? 0), HOST: "127.0.0.1", TANDEM_DATA_DIR: options.dataDir, TANDEM_LOG_LEVEL: "info", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   })
+  // A test that times out never reaches its own stop(): the server goes when the worker does.
+  const killOnExit = () => child.kill("SIGKILL")
+  process.once("exit", killOnExit)
+  child.once("exit", () => process.off("exit", killOnExit))
   let output = ""
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

@@ -1,3 +1,4 @@
+import { authHeaders } from "./auth.js"
 import { docPath, h } from "./dom.js"
 import { createTimeFormat } from "./history-time.js"
 
@@ -11,15 +12,17 @@ export interface ListedDocument {
 const maxPages = 5
 
 /**
- * The documents on the server this browser may see, newest first, from `GET /api/docs`; `null`
- * when the server does not list them for us (no API, or a token is needed).
+ * The documents on the server this browser may see, newest first, from `GET /api/docs` with the
+ * token if there is one; `"sign-in"` when the server needs a (new) token first (401); `null` when
+ * it does not list them for us otherwise (no API, say).
  */
-export async function fetchDocuments(): Promise<ListedDocument[] | null> {
+export async function fetchDocuments(): Promise<ListedDocument[] | "sign-in" | null> {
   const documents: ListedDocument[] = []
   let cursor: string | null = null
   for (let page = 0; page < maxPages; page++) {
     const query = new URLSearchParams({ limit: "1000", ...(cursor ? { cursor } : {}) })
-    const response = await fetch(`/api/docs?${query}`, { headers: { accept: "application/json" } }).catch(() => null)
+    const response = await fetch(`/api/docs?${query}`, { headers: authHeaders({ accept: "application/json" }) }).catch(() => null)
+    if (page === 0 && response?.status === 401) return "sign-in"
     if (!response?.ok) return page === 0 ? null : documents
     const body = (await response.json()) as { documents: Array<{ name: string; updatedAt: string }>; nextCursor: string | null }
     for (const doc of body.documents) documents.push({ name: doc.name, updatedAt: Date.parse(doc.updatedAt) })

@@ -1,3 +1,5 @@
+import { authHeaders } from "./auth.js"
+
 /** One saved version of a document, as `GET /api/docs/<doc>/versions` lists it. */
 export interface Version {
   readonly id: string
@@ -66,9 +68,10 @@ export interface HistoryApi {
 /**
  * A client for the version-history API of `doc`. Every method rejects with a
  * {@link HistoryApiError} only: for an error the server reported, for a network failure, and for
- * a response that is not what the API promises. `fetcher` is for tests.
+ * a response that is not what the API promises. Requests carry the sign-in token, if any
+ * (`authHeaders`). `fetcher` is for tests.
  */
-export function createHistoryApi(doc: string, fetcher: typeof fetch = (input, init) => fetch(input, init)): HistoryApi {
+export function createHistoryApi(doc: string, fetcher: typeof fetch = (input, init) => fetch(input, { ...init, headers: authHeaders(headerRecord(init?.headers)) })): HistoryApi {
   // Names may hold "/": encoded as %2F, so a name ending in "/versions/1" stays one name.
   const base = `/api/docs/${encodeURIComponent(doc)}/versions`
 
@@ -121,6 +124,11 @@ export function createHistoryApi(doc: string, fetcher: typeof fetch = (input, in
       return { restored: decodeVersion(body.restored), saved: decodeVersion(body.saved) }
     },
   }
+}
+
+/** The headers of a request as a plain record, to add the token to (the API client only passes records). */
+function headerRecord(headers: HeadersInit | undefined): Record<string, string> {
+  return Object.fromEntries(new Headers(headers).entries())
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

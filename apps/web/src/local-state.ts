@@ -1,4 +1,4 @@
-import { randomColor, randomUserName } from "./names.js"
+import { inPalette, randomColor, randomUserName } from "./names.js"
 
 const userKey = "tandem:user"
 const recentKey = "tandem:recent"
@@ -8,6 +8,8 @@ const maxRecent = 12
 export interface LocalUser {
   name: string
   color: string
+  /** The person picked `color` themselves; otherwise the page may change it to one nobody else in the document has. */
+  colorChosen?: boolean
 }
 
 function read<T>(key: string): T | null {
@@ -22,9 +24,12 @@ function read<T>(key: string): T | null {
 /** The remembered user, or a new random one (remembered from now on). */
 export function loadUser(): LocalUser {
   const stored = read<Partial<LocalUser>>(userKey)
-  const user = {
+  const colorChosen = stored?.colorChosen === true && typeof stored.color === "string"
+  const user: LocalUser = {
     name: typeof stored?.name === "string" && stored.name.trim() ? stored.name : randomUserName(),
-    color: typeof stored?.color === "string" ? stored.color : randomColor(),
+    // A colour nobody chose is replaced when it is not in the palette (an older palette's, say).
+    color: typeof stored?.color === "string" && (colorChosen || inPalette(stored.color)) ? stored.color : randomColor(),
+    ...(colorChosen ? { colorChosen } : {}),
   }
   saveUser(user)
   return user
@@ -44,4 +49,9 @@ export function recentDocs(): string[] {
 export function rememberDoc(name: string): void {
   const list = [name, ...recentDocs().filter((other) => other !== name)].slice(0, maxRecent)
   localStorage.setItem(recentKey, JSON.stringify(list))
+}
+
+/** Removes `name` from the recent documents (it was deleted). */
+export function forgetDoc(name: string): void {
+  localStorage.setItem(recentKey, JSON.stringify(recentDocs().filter((other) => other !== name)))
 }

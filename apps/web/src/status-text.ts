@@ -1,4 +1,5 @@
 import type { EditorStatus } from "@tandem/editor"
+import type { SignInReason } from "./auth.js"
 
 /** What a header pill shows: its text, and the `data-state` its colour (style.css) and the tests read. */
 export interface PillText {
@@ -8,8 +9,16 @@ export interface PillText {
   readonly title: string
 }
 
-/** The connection pill: short, so the header keeps its layout when it changes. */
-export function connectionPill(status: Pick<EditorStatus, "connection" | "error">): PillText {
+/**
+ * The connection pill: short, so the header keeps its layout when it changes. `signIn` is why the
+ * page waits for a sign-in, if it does: it wins over anything but a live connection.
+ */
+export function connectionPill(status: Pick<EditorStatus, "connection" | "error">, signIn: SignInReason | null = null): PillText {
+  if (signIn !== null && status.connection !== "connected") {
+    return signIn === "forbidden"
+      ? { text: "No access", state: "forbidden", title: signInSentence(signIn) }
+      : { text: "Signed out", state: "signed-out", title: signInSentence(signIn) }
+  }
   switch (status.connection) {
     case "connecting":
       return { text: "Connecting…", state: "connecting", title: "Connecting to the server" }
@@ -55,10 +64,39 @@ export function savePill(status: Pick<EditorStatus, "connection" | "synced" | "l
 }
 
 /**
- * The notice under the header: why the editor stopped (the client's sentence, for a 4401 sign-in,
- * 4403, 1009 too large, …) or why the last change was refused; empty when there is nothing to say.
+ * The notice under the header: why the page waits for a sign-in (`signIn`), why the editor
+ * stopped (the page's own sentence for 4401 and 1009, else the client's), that it is offline, or
+ * why the last change was refused; empty when there is nothing to say.
  */
-export function noticeText(status: Pick<EditorStatus, "connection" | "error" | "refused">): string {
-  if (status.connection === "error" && status.error) return status.error.message
+export function noticeText(status: Pick<EditorStatus, "connection" | "error" | "refused">, signIn: SignInReason | null = null): string {
+  if (signIn !== null && status.connection !== "connected") return signInSentence(signIn)
+  if (status.connection === "error" && status.error) return stoppedSentences[status.error.code] ?? status.error.message
+  if (status.connection === "offline") return offlineSentence
   return status.refused ?? ""
 }
+
+// ---- Sign-in and stop sentences (sign-in.ts shows the box they point to) ----
+
+/** What the page says while it cannot reach the server. */
+export const offlineSentence = "You are offline: the server cannot be reached. Keep writing; your changes are kept on this device and sent when the connection is back."
+
+const signInSentences: Readonly<Record<SignInReason, string>> = {
+  missing: "This server needs you to sign in before you can open documents. Paste the access token you were given below.",
+  rejected: "The server did not accept your access token: it may be mistyped, cut short or no longer valid. Paste a new token below.",
+  expired: "Your sign-in expired. Paste a new access token below to keep editing; what you type meanwhile is kept and sent once you are signed in again.",
+  forbidden: "This access token cannot open this document. Ask the document's owner for access, or paste a token that covers it below.",
+}
+
+/** What happened to the sign-in and what to do, as one plain sentence or two. */
+export function signInSentence(reason: SignInReason): string {
+  return signInSentences[reason]
+}
+
+/** The page's wording for close codes where the client's generic sentence says too little. */
+const stoppedSentences: Readonly<Record<number, string>> = {
+  // The client is `unauthorized`: even fresh tokens were refused.
+  4401: signInSentences.expired,
+  1009: "The server refused a change because it, or the document it would make, is larger than the server accepts, so it was not saved and the editor stopped. Copy anything you need, undo the large change, then reload the page.",
+}
+
+// ---- end of sign-in sentences ----

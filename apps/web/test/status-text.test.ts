@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { connectionPill, noticeText, savePill } from "../src/status-text.js"
+import { connectionPill, noticeText, offlineSentence, savePill, signInSentence } from "../src/status-text.js"
 
 const base = { connection: "connected", synced: true, localLoaded: true, savedLocally: true, unsaved: 0, savesConfirmed: true } as const
 
@@ -38,9 +38,28 @@ describe("connectionPill", () => {
 
 describe("noticeText", () => {
   it("shows why the editor stopped, else why the last change was refused, else nothing", () => {
-    const tooBig = { code: 1009, message: "This document is too large for the server." }
-    expect(noticeText({ connection: "error", error: tooBig, refused: null })).toBe(tooBig.message)
+    const forbidden = { code: 4403, message: "You no longer have access to this document." }
+    expect(noticeText({ connection: "error", error: forbidden, refused: null })).toBe(forbidden.message)
     expect(noticeText({ connection: "connected", error: null, refused: "This change is 20 MB, more than…" })).toBe("This change is 20 MB, more than…")
     expect(noticeText({ connection: "connected", error: null, refused: null })).toBe("")
+  })
+})
+
+describe("sign-in and stop sentences", () => {
+  it("puts a sign-in reason before anything but a live connection, with a short pill", () => {
+    const waiting = { connection: "connecting", error: null, refused: null } as const
+    expect(noticeText(waiting, "missing")).toBe(signInSentence("missing"))
+    expect(signInSentence("rejected")).toMatch(/Paste a new token/)
+    expect(signInSentence("expired")).toMatch(/^Your sign-in expired\./)
+    expect(signInSentence("forbidden")).toMatch(/Ask the document's owner/)
+    expect(connectionPill(waiting, "expired")).toMatchObject({ text: "Signed out", state: "signed-out" })
+    expect(connectionPill(waiting, "forbidden")).toMatchObject({ text: "No access", state: "forbidden" })
+    expect(connectionPill({ connection: "connected", error: null }, "expired").text).toBe("Connected")
+  })
+
+  it("says the page's own sentence for a refused sign-in (4401) and a change too large (1009), and when offline", () => {
+    expect(noticeText({ connection: "error", error: { code: 4401, message: "client" }, refused: null })).toBe(signInSentence("expired"))
+    expect(noticeText({ connection: "error", error: { code: 1009, message: "client" }, refused: null })).toMatch(/larger than the server accepts/)
+    expect(noticeText({ connection: "offline", error: null, refused: null })).toBe(offlineSentence)
   })
 })
