@@ -275,6 +275,8 @@ test("a read-only user reads the chat but cannot post, and the box says why", as
     })
     const page = await context.newPage()
     await page.goto(`/d/${doc}`)
+    // The first visit of a context loads the page's code and the browser copy before connecting.
+    await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "connected", { timeout: 20_000 })
     const chat = chatOf(page)
     await expect(chat.log).toContainText("for everyone to read")
     await expect(chat.box).toBeDisabled()
