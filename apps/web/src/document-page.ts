@@ -1,5 +1,5 @@
 import { EditorView } from "@codemirror/view"
-import { createCollabEditor, createEditor, type CollabEditorHandle, type EditorHandle, type EditorStatus } from "@tandem/editor"
+import { browserCopyName, createCollabEditor, createEditor, type CollabEditorHandle, type EditorHandle, type EditorStatus } from "@tandem/editor"
 import { browserId, peopleOf } from "./browser-id.js"
 import { createChatModel } from "./chat-model.js"
 import { assignFreeColour, createColourPicker } from "./colour-picker.js"
@@ -160,7 +160,7 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
     deleted: async () => {
       await editor.destroy()
       // The browser copy would otherwise bring the document back on the next visit.
-      indexedDB.deleteDatabase(`tandem:${doc}`)
+      indexedDB.deleteDatabase(browserCopyName(doc))
       forgetDoc(doc)
     },
   })

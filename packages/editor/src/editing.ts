@@ -1,34 +1,41 @@
 import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search"
-import { EditorState, Prec, RangeSetBuilder, type Extension } from "@codemirror/state"
+import { EditorState, Prec, RangeSetBuilder, type Extension, type Line } from "@codemirror/state"
 import { Decoration, EditorView, ViewPlugin, drawSelection, highlightActiveLine, keymap, lineNumbers, type DecorationSet, type ViewUpdate } from "@codemirror/view"
+
+/**
+ * A view plugin that decorates each visible line with what `decorate` adds for it, redrawn when the
+ * text or the viewport changes.
+ */
+function perVisibleLine(decorate: (line: Line, builder: RangeSetBuilder<Decoration>) => void) {
+  const build = (view: EditorView): DecorationSet => {
+    const builder = new RangeSetBuilder<Decoration>()
+    for (const { from, to } of view.visibleRanges) {
+      for (let pos = from; pos <= to; ) {
+        const line = view.state.doc.lineAt(pos)
+        decorate(line, builder)
+        pos = line.to + 1
+      }
+    }
+    return builder.finish()
+  }
+  return ViewPlugin.fromClass(
+    class {
+      decorations: DecorationSet
+      constructor(view: EditorView) {
+        this.decorations = build(view)
+      }
+      update(update: ViewUpdate): void {
+        if (update.docChanged || update.viewportChanged) this.decorations = build(update.view)
+      }
+    },
+    { decorations: (plugin) => plugin.decorations },
+  )
+}
 
 const autoDirection = Decoration.line({ attributes: { dir: "auto" } })
 
 /** `dir="auto"` on every visible line, so the browser lays each out by its own first strong character. */
-function lineDirections(view: EditorView): DecorationSet {
-  const builder = new RangeSetBuilder<Decoration>()
-  for (const { from, to } of view.visibleRanges) {
-    for (let pos = from; pos <= to; ) {
-      const line = view.state.doc.lineAt(pos)
-      builder.add(line.from, line.from, autoDirection)
-      pos = line.to + 1
-    }
-  }
-  return builder.finish()
-}
-
-const perLineDirection = ViewPlugin.fromClass(
-  class {
-    decorations: DecorationSet
-    constructor(view: EditorView) {
-      this.decorations = lineDirections(view)
-    }
-    update(update: ViewUpdate): void {
-      if (update.docChanged || update.viewportChanged) this.decorations = lineDirections(update.view)
-    }
-  },
-  { decorations: (plugin) => plugin.decorations },
-)
+const perLineDirection = perVisibleLine((line, builder) => builder.add(line.from, line.from, autoDirection))
 
 /**
  * The browser's spellcheck on or off, as a content attribute. {@link editingBasics} includes it
@@ -45,31 +52,9 @@ const hiddenCarriageReturn = Decoration.replace({})
  * The `"\r"` of each visible `"\r\n"` line ending, hidden: with `"\n"` as the line separator it is
  * a character of its line, and the browser would draw it (as a space or a second line break).
  */
-function carriageReturns(view: EditorView): DecorationSet {
-  const builder = new RangeSetBuilder<Decoration>()
-  const { doc } = view.state
-  for (const { from, to } of view.visibleRanges) {
-    for (let pos = from; pos <= to; ) {
-      const line = doc.lineAt(pos)
-      if (line.length > 0 && line.text.endsWith("\r")) builder.add(line.to - 1, line.to, hiddenCarriageReturn)
-      pos = line.to + 1
-    }
-  }
-  return builder.finish()
-}
-
-const hideCarriageReturns = ViewPlugin.fromClass(
-  class {
-    decorations: DecorationSet
-    constructor(view: EditorView) {
-      this.decorations = carriageReturns(view)
-    }
-    update(update: ViewUpdate): void {
-      if (update.docChanged || update.viewportChanged) this.decorations = carriageReturns(update.view)
-    }
-  },
-  { decorations: (plugin) => plugin.decorations },
-)
+const hideCarriageReturns = perVisibleLine((line, builder) => {
+  if (line.length > 0 && line.text.endsWith("\r")) builder.add(line.to - 1, line.to, hiddenCarriageReturn)
+})
 
 /**
  * Text typed at the end of a `"\r\n"` line goes before its hidden `"\r"`, so the line keeps its

@@ -111,6 +111,11 @@ export interface EditorHandle {
   destroy(): Promise<void>
 }
 
+/** The IndexedDB database that keeps `doc` in the browser (with `persistence`); delete it to forget the copy. */
+export function browserCopyName(doc: string): string {
+  return `tandem:${doc}`
+}
+
 /**
  * Mounts a collaborative editor on `parent`, connected through a `@tandem/client` client to a
  * Tandem (or any y-websocket) server, reconnecting with backoff. Edits made while offline are
@@ -132,7 +137,7 @@ export interface EditorHandle {
 export function createEditor(options: EditorOptions): EditorHandle {
   const ydoc = new Y.Doc()
   const ytext = ydoc.getText("content")
-  const persistence = options.persistence ? new IndexeddbPersistence(`tandem:${options.doc}`, ydoc) : null
+  const persistence = options.persistence ? new IndexeddbPersistence(browserCopyName(options.doc), ydoc) : null
   const client = createClient({
     url: options.serverUrl,
     doc: options.doc,

@@ -5,6 +5,7 @@ export { sanitizeColor, type UserInfo, type CursorInfo } from "./remote-cursors.
 export { editingBasics, keepLineEndings, spellcheckAttribute } from "./editing.js"
 export {
   createEditor,
+  browserCopyName,
   type EditorOptions,
   type EditorHandle,
   type EditorStatus,
