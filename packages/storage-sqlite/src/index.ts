@@ -100,35 +100,43 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const selectUpdatesSince = db.prepare<[string, number], { seq: number; data: Buffer }>(
     "SELECT seq, data FROM updates WHERE name = ? AND seq > ? ORDER BY seq",
   )
-  const selectHead = db.prepare<[string], { head: number }>("SELECT head FROM documents WHERE name = ?")
+  // The head: the highest of the row's (kept up to date when updates leave the log) and the log's last number.
+  const selectHead = db.prepare<[string], { head: number }>(
+    "SELECT max(head, coalesce((SELECT max(seq) FROM updates WHERE name = documents.name), 0)) AS head FROM documents WHERE name = ?",
+  )
   const loadAfter = db.transaction((name: string, seq: number) => {
     const after = selectUpdatesSince.all(name, seq)
     const head = selectHead.get(name)?.head ?? 0
     // The log numbers without holes: a missing next number was folded into the snapshot.
     return head > seq && after[0]?.seq !== seq + 1 ? null : after
   })
-  // The hot path: when the document was written rides on the statement that counts its head.
-  const bumpHead = db.prepare<[string, number, number], { head: number }>(
-    "INSERT INTO documents (name, head, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET head = head + excluded.head, updated_at = excluded.updated_at RETURNING head",
+  // The hot path reads the head and writes only the log: the document's row (with its snapshot)
+  // is written when the document is created, and when updates leave the log.
+  const insertDocument = db.prepare<[string, number]>("INSERT INTO documents (name, head, updated_at) VALUES (?, 0, ?)")
+  const insertUpdate = db.prepare<[string, number, Uint8Array, number]>("INSERT INTO updates (name, seq, data, written_at) VALUES (?, ?, ?, ?)")
+  /** Brings the row's head up to the log's last number, before updates leave the log. */
+  const keepHead = db.prepare<[string]>(
+    "UPDATE documents SET head = max(head, coalesce((SELECT max(seq) FROM updates WHERE name = documents.name), 0)) WHERE name = ?",
   )
-  const insertUpdate = db.prepare<[string, number, Uint8Array]>("INSERT INTO updates (name, seq, data) VALUES (?, ?, ?)")
   const setSnapshot = db.prepare<[Uint8Array, number, string]>("UPDATE documents SET snapshot = ?, updated_at = ? WHERE name = ?")
   const trimLog = db.prepare<[string, number]>("DELETE FROM updates WHERE name = ? AND seq <= ?")
 
   const outbox = createOutbox(db)
 
   const appendAll = db.transaction((name: string, updates: readonly Uint8Array[], now: number, messages: readonly OutboxMessage[] = []): number => {
-    const { head } = bumpHead.get(name, updates.length, now)!
-    let seq = head - updates.length
-    for (const update of updates) insertUpdate.run(name, ++seq, update)
+    const current = selectHead.get(name)
+    if (!current) insertDocument.run(name, now)
+    let seq = current?.head ?? 0
+    for (const update of updates) insertUpdate.run(name, ++seq, update, now)
     outbox.insert(messages)
-    return head
+    return seq
   })
   const appendEach = db.transaction((batches: readonly AppendBatch[], now: number): number[] =>
     batches.map(({ name, updates, outbox: messages }) => appendAll(name, updates, now, messages)),
   )
   const compactLog = db.transaction((name: string, snapshot: Uint8Array, upTo: number): void => {
     if (setSnapshot.run(snapshot, Date.now(), name).changes !== 1) throw new Error(`compact: no document "${name}"`)
+    keepHead.run(name)
     trimLog.run(name, upTo)
   })
   const moveSnapshot = db.prepare<[number, string]>(
@@ -141,6 +149,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const deleteUpdate = db.prepare<[string, number]>("DELETE FROM updates WHERE name = ? AND seq = ?")
   const quarantineAll = db.transaction((name: string, snapshot: boolean, seqs: readonly number[]): void => {
     const now = Date.now()
+    keepHead.run(name)
     if (snapshot) {
       moveSnapshot.run(now, name)
       clearSnapshot.run(name)
@@ -153,10 +162,11 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const loadAll = db.transaction((name: string): StoredDocument | null => {
     const document = selectDocument.get(name)
     if (!document) return null
+    const updates = selectUpdates.all(name)
     return {
       snapshot: document.snapshot,
-      updates: selectUpdates.all(name),
-      head: document.head,
+      updates,
+      head: Math.max(document.head, updates.at(-1)?.seq ?? 0),
     }
   })
 
@@ -166,7 +176,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const listFrom = (lower: ">=" | ">", upper: boolean) =>
     db.prepare<[...bounds: string[], number], DocumentInfo>(
       `SELECT name, COALESCE(length(snapshot), 0) + COALESCE((SELECT sum(length(data)) FROM updates WHERE updates.name = documents.name), 0) AS bytes,
-        updated_at AS updatedAt
+        max(updated_at, coalesce((SELECT written_at FROM updates WHERE updates.name = documents.name ORDER BY seq DESC LIMIT 1), 0)) AS updatedAt
       FROM documents WHERE name ${lower} ?${upper ? " AND name < ?" : ""} ORDER BY name LIMIT ?`,
     )
   const listPage = { fromPrefix: listFrom(">=", false), fromPrefixTo: listFrom(">=", true), after: listFrom(">", false), afterTo: listFrom(">", true) }
@@ -182,12 +192,14 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       return loadAfter(name, seq)
     },
     async append(name, updates, messages) {
-      const head = appendAll(name, updates, Date.now(), messages)
+      // IMMEDIATE: the write lock before the head is read, so that two processes on one file never
+      // read the same head.
+      const head = appendAll.immediate(name, updates, Date.now(), messages)
       catchUp()
       return head
     },
     async appendMany(batches) {
-      const heads = appendEach(batches, Date.now())
+      const heads = appendEach.immediate(batches, Date.now())
       catchUp()
       return heads
     },

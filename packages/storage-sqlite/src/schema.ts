@@ -86,6 +86,14 @@ const migrations: readonly Migration[] = [
       ALTER TABLE updates_by_seq RENAME TO updates;
     `)
   },
+  // 4: an append no longer rewrites its document's row (the head and the time of the last write,
+  // beside the snapshot): each update carries the time it was written, and the head is the
+  // highest of the row's `head` and the log's last number. The row's `head` is brought up to
+  // date only when a compaction or a quarantine takes updates out of the log. A commit then
+  // writes one b-tree page instead of two.
+  (db) => {
+    db.exec("ALTER TABLE updates ADD COLUMN written_at INTEGER")
+  },
 ]
 
 /** The `PRAGMA user_version` this release of the package migrates a database file to. */

@@ -41,6 +41,23 @@ describe("sqlite checkpoints", () => {
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(1000 * 4096)
   })
 
+  it("writes one page per small append, leaving the document's row (and its snapshot) alone", async () => {
+    const path = tempPath()
+    const store = createSqliteStore({ path, checkpointIntervalMs: 60_000 })
+    onTestFinished(() => store.close())
+    await store.append("doc", [new Uint8Array([1])])
+    // A snapshot spread over many pages, as a long document's is.
+    await store.compact("doc", new Uint8Array(100_000).fill(3), 1)
+    const walFrames = () => statSync(`${path}-wal`).size
+    const before = walFrames()
+    for (let i = 0; i < 10; i++) await store.append("doc", [new Uint8Array(40).fill(i)])
+    // Each frame is a page (4,096 bytes) and its 24-byte header.
+    expect((walFrames() - before) / (4096 + 24)).toBe(10)
+    const stored = await store.load("doc")
+    expect(stored?.head).toBe(11)
+    expect(stored?.updates.map((u) => u.seq)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+  })
+
   it("has a worker thread copy the log into the database file", async () => {
     const path = tempPath()
     let report: () => void = () => {}
