@@ -50,29 +50,37 @@ function encodeWith(write: (encoder: encoding.Encoder) => void): Uint8Array {
 
 /** `syncStep1(sv) := varUint(0) • varUint(0) • varByteArray(sv)` */
 export function encodeSyncStep1(stateVector: Uint8Array): Uint8Array {
-  return encodeWith((e) => {
-    encoding.writeVarUint(e, Tag.Sync)
-    encoding.writeVarUint(e, SyncTag.Step1)
-    encoding.writeVarUint8Array(e, stateVector)
-  })
+  return encodeSync(SyncTag.Step1, stateVector)
 }
 
 /** `syncStep2(u) := varUint(0) • varUint(1) • varByteArray(u)` */
 export function encodeSyncStep2(update: Uint8Array): Uint8Array {
-  return encodeWith((e) => {
-    encoding.writeVarUint(e, Tag.Sync)
-    encoding.writeVarUint(e, SyncTag.Step2)
-    encoding.writeVarUint8Array(e, update)
-  })
+  return encodeSync(SyncTag.Step2, update)
 }
 
 /** `update(u) := varUint(0) • varUint(2) • varByteArray(u)` */
 export function encodeUpdate(update: Uint8Array): Uint8Array {
-  return encodeWith((e) => {
-    encoding.writeVarUint(e, Tag.Sync)
-    encoding.writeVarUint(e, SyncTag.Update)
-    encoding.writeVarUint8Array(e, update)
-  })
+  return encodeSync(SyncTag.Update, update)
+}
+
+/**
+ * A sync message: its two tags (each below 128, one byte), the payload's length and the payload,
+ * written once into a buffer of exactly that size. lib0's encoder would grow its buffers and
+ * copy them together, twice over for a whole document.
+ */
+function encodeSync(tag: number, payload: Uint8Array): Uint8Array {
+  const length = payload.byteLength
+  let lengthBytes = 1
+  for (let rest = length; rest > 0x7f; rest = Math.floor(rest / 128)) lengthBytes++
+  const message = new Uint8Array(2 + lengthBytes + length)
+  message[0] = Tag.Sync
+  message[1] = tag
+  let at = 2
+  let rest = length
+  for (; rest > 0x7f; rest = Math.floor(rest / 128)) message[at++] = 0x80 | (rest & 0x7f)
+  message[at++] = rest
+  message.set(payload, at)
+  return message
 }
 
 /** `awareness(a) := varUint(1) • varByteArray(a)`, where `a` is a y-protocols awareness update. */

@@ -58,6 +58,19 @@ describe("encoding", () => {
     expect([...encodeQueryAwareness()]).toEqual([3])
   })
 
+  it("writes each side of the payload length's byte counts as lib0 does", () => {
+    for (const length of [0, 1, 127, 128, 16383, 16384, 2097151, 2097152]) {
+      const payload = new Uint8Array(length).map((_, i) => i & 0xff)
+      for (const [encode, tag] of [[encodeSyncStep1, 0], [encodeSyncStep2, 1], [encodeUpdate, 2]] as const) {
+        const stock = encoding.createEncoder()
+        encoding.writeVarUint(stock, 0)
+        encoding.writeVarUint(stock, tag)
+        encoding.writeVarUint8Array(stock, payload)
+        expect(Buffer.compare(Buffer.from(encode(payload)), Buffer.from(encoding.toUint8Array(stock))), `length ${length}, tag ${tag}`).toBe(0)
+      }
+    }
+  })
+
   it("keeps the golden frames recorded with y-protocols 1.0.7 and Yjs 13.6", () => {
     // Recorded once: if these bytes change, deployed clients and servers stop understanding us.
     const update = fixedUpdate()
