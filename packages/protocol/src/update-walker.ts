@@ -8,6 +8,11 @@ export interface UpdateSummary {
   readonly deletes: ReadonlyArray<{ readonly client: number; readonly clock: number; readonly length: number }>
   /** Whether the structs leave a gap (a Skip) in some client's clock range; those may integrate only in part. */
   readonly gaps: boolean
+  /**
+   * Asked for with `{ references: true }`: for each other client the structs refer to (as origin
+   * or parent), the clock just past the latest struct of it they need.
+   */
+  readonly references?: ReadonlyMap<number, number>
 }
 
 // lib0 decodes strings with a fatal decoder that keeps a byte order mark: an invalid one makes
@@ -29,8 +34,15 @@ const malformed = (message: string): ProtocolError => new ProtocolError("malform
  */
 class UpdateWalker {
   private pos = 0
+  /** What the structs need of other clients, when asked for. */
+  private readonly references: Map<number, number> | null
 
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    references: boolean,
+  ) {
+    this.references = references ? new Map() : null
+  }
 
   walk(): UpdateSummary {
     const clocks = new Map<number, { from: number; to: number }>()
@@ -74,7 +86,7 @@ class UpdateWalker {
         deletes.push({ client, clock, length })
       }
     }
-    return { clocks, deletes, gaps }
+    return this.references ? { clocks, deletes, gaps, references: this.references } : { clocks, deletes, gaps }
   }
 
   /** Reads an item after its info byte and returns its length. */
@@ -96,6 +108,7 @@ class UpdateWalker {
     const refClient = this.uint()
     const refClock = this.uint()
     if (refClient === client && refClock >= clock) throw malformed("struct refers to itself or to a later struct of its client")
+    if (this.references && refClient !== client) this.references.set(refClient, Math.max(this.references.get(refClient) ?? 0, refClock + 1))
   }
 
   /** Reads item content of kind `kind` and returns how many clock ticks it takes. */
@@ -261,7 +274,10 @@ class UpdateWalker {
   }
 }
 
-/** Walks `update` (see {@link UpdateWalker}); throws a ProtocolError for anything Yjs would not decode. */
-export function walkUpdate(update: Uint8Array): UpdateSummary {
-  return new UpdateWalker(update).walk()
+/**
+ * Walks `update` (see {@link UpdateWalker}); throws a ProtocolError for anything Yjs would not
+ * decode. With `references`, the summary also says what the structs need of other clients.
+ */
+export function walkUpdate(update: Uint8Array, { references = false }: { references?: boolean } = {}): UpdateSummary {
+  return new UpdateWalker(update, references).walk()
 }

@@ -9,8 +9,11 @@ export type { UpdateSummary } from "./update-walker.js"
  * half changed. It reads the bytes in place (see `update-walker.ts`) rather than decoding every
  * struct with `Y.decodeUpdate`, which cost about 24 µs an update.
  *
+ * With `references`, the summary also says what its structs need of other clients (see
+ * {@link UpdateSummary.references}); a relay has no use for it, a load does.
+ *
  * @throws {ProtocolError} with code `"malformed"`.
  */
-export function validateUpdate(update: Uint8Array): UpdateSummary {
-  return walkUpdate(update)
+export function validateUpdate(update: Uint8Array, options: { references?: boolean } = {}): UpdateSummary {
+  return walkUpdate(update, options)
 }

@@ -113,6 +113,29 @@ describe("the update walker", () => {
     for (const update of corpus()) expect(comparable(validateUpdate(update))).toEqual(comparable(decodeAndCheck(update)))
   })
 
+  it("reports, when asked, the latest struct of each other client that the structs refer to", () => {
+    for (const update of corpus()) {
+      const expected = new Map<number, number>()
+      for (const struct of Y.decodeUpdate(update).structs) {
+        if (!(struct instanceof Y.Item)) continue
+        const parent = struct.parent instanceof Y.ID ? struct.parent : null
+        for (const id of [struct.origin, struct.rightOrigin, parent]) {
+          if (id && id.client !== struct.id.client) expected.set(id.client, Math.max(expected.get(id.client) ?? 0, id.clock + 1))
+        }
+      }
+      expect(validateUpdate(update, { references: true }).references).toEqual(expected)
+      expect(validateUpdate(update).references).toBeUndefined()
+    }
+    // Two writers, the second after the first's text: it needs the first's structs.
+    const first = new Y.Doc()
+    first.getText("t").insert(0, "abc")
+    const second = new Y.Doc()
+    Y.applyUpdate(second, Y.encodeStateAsUpdate(first))
+    second.getText("t").insert(3, "d")
+    const summary = validateUpdate(Y.encodeStateAsUpdate(second, Y.encodeStateVector(first)), { references: true })
+    expect(summary.references).toEqual(new Map([[first.clientID, 3]]))
+  })
+
   it(`accepts only what Yjs decodes, with the same summary, over ${frames} mutated updates (seed ${seed})`, () => {
     console.log(`update walker fuzz seed: ${seed}, frames: ${frames} (rerun with TANDEM_SEED=${seed} TANDEM_FUZZ_FRAMES=${frames})`)
     const gen = prng.create(seed)

@@ -3,7 +3,8 @@ import { CloseCode, validateUpdate } from "@tandem/protocol"
 import type { DocumentStore, Quarantine, StoredDocument } from "./document-store.js"
 import { StorageError } from "./document-store.js"
 import { GroupCommit, type CommitCompanion } from "./group-commit.js"
-import { Room, type RoomLimits } from "./room.js"
+import { deferredState } from "./deferred-state.js"
+import { Room, type DeferredState, type RoomLimits } from "./room.js"
 import { localBus, type BusSubscriber, type RoomBus } from "./room-bus.js"
 import type { Traffic } from "./traffic.js"
 import { UpdateLog } from "./update-log.js"
@@ -351,7 +352,12 @@ export class RoomManager {
       throw new StorageError("load-failed", name, cause)
     }
     const doc = new Y.Doc()
-    const intact = stored ? await this.restore(name, doc, stored) : false
+    // A document stored as one part (a compacted snapshot, say) is that part exactly: when it
+    // is whole, a fresh process answers its first joins from those bytes and decodes it into
+    // the Y.Doc only when something needs the document itself.
+    const parts = [...(stored?.snapshot ? [stored.snapshot] : []), ...(stored?.updates.map((u) => u.data) ?? [])]
+    const deferred = parts.length === 1 ? wholePart(parts[0]!) : null
+    const intact = deferred !== null || (stored ? await this.restore(name, doc, stored) : false)
     const log = new UpdateLog({
       store,
       commits: this.commits,
@@ -362,7 +368,7 @@ export class RoomManager {
       compactAfterBytes: this.options.compactAfterBytes,
       retryDelayMs: this.options.retryDelayMs,
       maxRetryDelayMs: this.options.maxRetryDelayMs,
-      snapshot: () => Y.encodeStateAsUpdate(doc),
+      snapshot: () => room.encodeState(),
       onError: this.options.onStorageError,
       onCompacted: (head, bytes) => {
         room.compacted(bytes)
@@ -376,6 +382,7 @@ export class RoomManager {
     const room: Room = new Room({
       name,
       doc,
+      ...(deferred ? { deferred } : {}),
       log,
       bus: this.options.bus,
       store,
@@ -390,11 +397,19 @@ export class RoomManager {
       onGapFilled: () => this.options.onGapFilled(name),
       traffic: this.options.traffic,
     })
-    // A document stored as one part (a snapshot with an empty log, say) is that part exactly.
-    const parts = [...(stored?.snapshot ? [stored.snapshot] : []), ...(stored?.updates.map((u) => u.data) ?? [])]
     if (intact && parts.length === 1 && !doc.store.pendingStructs && !doc.store.pendingDs) room.primeFullState(parts[0]!)
     subscription.attach(room)
     this.options.onLoaded(room, performance.now() - started)
     return room
+  }
+}
+
+/** A stored part as a deferred state, when it walks cleanly and holds a whole document. */
+function wholePart(part: Uint8Array): DeferredState | null {
+  try {
+    return deferredState(part, validateUpdate(part, { references: true }))
+  } catch {
+    // Refused by the walker: applied at load, which moves it aside.
+    return null
   }
 }

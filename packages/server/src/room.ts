@@ -60,6 +60,12 @@ export type Applied =
 export interface RoomOptions {
   readonly name: string
   readonly doc: Y.Doc
+  /**
+   * The document's full state as storage held it, not yet applied to `doc` (which is then
+   * empty): applied at the first need, and until then the joins of clients that hold nothing
+   * are answered from these bytes. See {@link DeferredState}.
+   */
+  readonly deferred?: DeferredState
   readonly log: UpdateLog
   readonly bus: RoomBus
   /** Where the room reads what it missed of other instances' updates. */
@@ -83,6 +89,18 @@ export interface RoomOptions {
   readonly onGapFilled: () => void
   /** The server's running totals, which the room adds its messages and deliveries to. */
   readonly traffic: Traffic
+}
+
+/**
+ * A document loaded as one stored part and not yet decoded: a fresh process answers its first
+ * joins with the stored bytes, without building the document first (tens of milliseconds for a
+ * large one) or encoding it again.
+ */
+export interface DeferredState {
+  /** The stored part: an update holding the whole document, nothing in it waiting on another. */
+  readonly state: Uint8Array
+  /** Its state vector, encoded as Yjs encodes one. */
+  readonly stateVector: Uint8Array
 }
 
 interface AwarenessChange {
@@ -153,7 +171,10 @@ export class Room {
   private readonly remoteClients = new Map<number, string>()
   private gapTimer: NodeJS.Timeout | null = null
   private filling: Promise<void> | null = null
-  private readonly doc: Y.Doc
+  /** The document; read through {@link Room.doc}, which first applies a deferred state. */
+  private readonly ydoc: Y.Doc
+  /** The stored state not yet applied to {@link Room.ydoc}, if any. */
+  private deferred: DeferredState | null
   private readonly bus: RoomBus
   private readonly limits: RoomLimits
   /** Estimated size of the document: what storage held at load plus every update since. */
@@ -165,16 +186,37 @@ export class Room {
 
   constructor(private readonly options: RoomOptions) {
     this.name = options.name
-    this.doc = options.doc
+    this.ydoc = options.doc
+    this.deferred = options.deferred ?? null
     this.log = options.log
     this.bus = options.bus
     this.limits = options.limits
     this.bytes = options.bytes
-    this.awareness = new awarenessProtocol.Awareness(this.doc)
+    // Awareness reads only the document's client id: it does not make a deferred state apply.
+    this.awareness = new awarenessProtocol.Awareness(this.ydoc)
     // The server has no cursor of its own.
     this.awareness.setLocalState(null)
     this.awareness.on("update", this.onAwarenessUpdate)
     this.sequencer = new Sequencer(options.head, this.applyRemote)
+  }
+
+  /**
+   * The document, with a deferred state applied first: everything but the joins of clients that
+   * hold nothing needs it. Applying a state that passed the walker at load should never throw;
+   * if Yjs does, the room is reloaded, as for a broken update.
+   */
+  private get doc(): Y.Doc {
+    const deferred = this.deferred
+    if (deferred) {
+      this.deferred = null
+      try {
+        Y.applyUpdate(this.ydoc, deferred.state)
+      } catch (error) {
+        this.options.onBroken(error)
+        throw error
+      }
+    }
+    return this.ydoc
   }
 
   /** Takes the bus subscription made for this room before it loaded; it ends when the room does. */
@@ -200,6 +242,7 @@ export class Room {
 
   /** The document as one Yjs update; with a state vector, only what that state lacks. */
   encodeState(stateVector?: Uint8Array): Uint8Array {
+    if (this.deferred && (!stateVector || isEmptyStateVector(stateVector))) return this.deferred.state
     return Y.encodeStateAsUpdate(this.doc, stateVector)
   }
 
@@ -280,7 +323,7 @@ export class Room {
     // A gateway's client speaks another protocol; the gateway greets it.
     if (connection.gateway) return
     // Ask for what the client has that we lack; it answers with sync step 2.
-    connection.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
+    connection.send(encodeSyncStep1(this.deferred ? this.deferred.stateVector : Y.encodeStateVector(this.doc)))
     if (this.awareness.getStates().size > 0) {
       connection.send(this.encodeAwarenessOf([...this.awareness.getStates().keys()]))
     }
@@ -306,9 +349,8 @@ export class Room {
       case "sync-step-1": {
         // Encode now, send once everything in this state is stored: a peer never holds an edit
         // the server could still lose.
-        const empty = message.stateVector.length === 1 && message.stateVector[0] === 0
-        const reply = empty
-          ? (this.fullStateFrame ??= encodeSyncStep2(Y.encodeStateAsUpdate(this.doc)))
+        const reply = isEmptyStateVector(message.stateVector)
+          ? (this.fullStateFrame ??= encodeSyncStep2(this.encodeState()))
           : encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector))
         connection.subscribed = true
         this.subscribers.add(connection)
@@ -482,7 +524,7 @@ export class Room {
     this.unsubscribeBus()
     this.awareness.off("update", this.onAwarenessUpdate)
     this.awareness.destroy()
-    this.doc.destroy()
+    this.ydoc.destroy()
   }
 
   private assertLive(): void {
@@ -760,6 +802,11 @@ export class Room {
   private encodeAwarenessOf(clients: number[]): Uint8Array {
     return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients))
   }
+}
+
+/** Whether a state vector is that of a client holding nothing. */
+function isEmptyStateVector(stateVector: Uint8Array): boolean {
+  return stateVector.length === 1 && stateVector[0] === 0
 }
 
 /** Whether a Yjs origin is another instance (or storage read on its behalf). */

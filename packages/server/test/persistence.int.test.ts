@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from "vitest"
 import * as Y from "yjs"
 import { createMemoryStore } from "@tandem/storage-memory"
 import { createSqliteStore } from "@tandem/storage-sqlite"
-import { CloseCode, decodeMessages, encodeAckRequest, encodeSyncStep2, encodeUpdate } from "@tandem/protocol"
+import { CloseCode, decodeMessages, encodeAckRequest, encodeSyncStep1, encodeSyncStep2, encodeUpdate } from "@tandem/protocol"
 import { connectProvider, connectRaw, countingStore, get, startServer, storeWith, storedText, synced } from "./helpers.js"
 
 function tempDb(): string {
@@ -123,6 +123,54 @@ describe("persistence", () => {
     )
     expect(store.loads).toBe(1)
     expect(new Set(seenAtSync)).toEqual(new Set(["already here"]))
+  })
+
+  it("answers the first joins of a document stored whole with its stored bytes, and decodes it at the first write", async () => {
+    const data = createMemoryStore()
+    const seed = new Y.Doc()
+    const seedText = seed.getText("content")
+    seedText.insert(0, "stored whole, with a deletion")
+    seedText.delete(12, 6)
+    const stored = Y.encodeStateAsUpdate(seed)
+    await data.append("whole", [stored])
+    const server = await startServer({ store: data })
+    const client = await connectRaw(server, "whole")
+    client.ws.send(encodeSyncStep1(Y.encodeStateVector(new Y.Doc())))
+    const messages = (await client.untilFrames(2)).flatMap((frame) => decodeMessages(frame))
+    // The server's own step 1 carries the stored document's state vector, encoded as Yjs does it.
+    const step1 = messages.find((m) => m.type === "sync-step-1")
+    expect(step1 && [...step1.stateVector]).toEqual([...Y.encodeStateVector(seed)])
+    // Its answer is the stored bytes themselves.
+    const step2 = messages.find((m) => m.type === "sync-step-2")
+    expect(step2 && [...step2.update]).toEqual([...stored])
+    // A write needs the document: it is decoded then, and the write lands after what was stored.
+    const writer = connectProvider(server, "whole")
+    await synced(writer)
+    writer.doc.getText("content").insert(writer.doc.getText("content").length, "!")
+    await expect(get(server, "/api/docs/whole/text")).resolves.toMatchObject({ body: "stored whole a deletion!" })
+    expect(await storedText(data, "whole")).toBe("stored whole a deletion!")
+  })
+
+  it("loads a document stored as one part that is not whole (it waits on another) as before", async () => {
+    const data = createMemoryStore()
+    const base = new Y.Doc()
+    base.getText("content").insert(0, "base")
+    const later = new Y.Doc()
+    Y.applyUpdate(later, Y.encodeStateAsUpdate(base))
+    later.getText("content").insert(4, " and more")
+    // Only the second half is stored: its structs start past clock 0, so it cannot be sent as the document.
+    await data.append("partial", [Y.encodeStateAsUpdate(later, Y.encodeStateVector(base))])
+    const server = await startServer({ store: data })
+    const client = await connectRaw(server, "partial")
+    client.ws.send(encodeSyncStep1(Y.encodeStateVector(new Y.Doc())))
+    const messages = (await client.untilFrames(2)).flatMap((frame) => decodeMessages(frame))
+    const step1 = messages.find((m) => m.type === "sync-step-1")
+    // Nothing of it integrated: the server's state is empty, and so is the document it sends.
+    expect(step1 && [...step1.stateVector]).toEqual([0])
+    const step2 = messages.find((m) => m.type === "sync-step-2")
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, step2!.update)
+    expect(doc.getText("content").toString()).toBe("")
   })
 
   it("unloads a room after its last client leaves, stores it and frees its memory", async () => {

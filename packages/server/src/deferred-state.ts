@@ -1,0 +1,29 @@
+import type { UpdateSummary } from "@tandem/protocol"
+import * as encoding from "lib0/encoding"
+import type { DeferredState } from "./room.js"
+
+/**
+ * The stored part `state` (its walk is `summary`, with references) as a {@link DeferredState},
+ * when it holds a whole document: every client's structs from clock 0 with no gap, every struct
+ * another one refers to, and every struct it deletes, so nothing in it waits on another update.
+ * `null` for anything else, which is applied at load as before.
+ */
+export function deferredState(state: Uint8Array, summary: UpdateSummary): DeferredState | null {
+  if (summary.gaps || !summary.references) return null
+  for (const range of summary.clocks.values()) if (range.from !== 0) return null
+  for (const [client, needed] of summary.references) {
+    if (needed > (summary.clocks.get(client)?.to ?? 0)) return null
+  }
+  for (const { client, clock, length } of summary.deletes) {
+    if (clock + length > (summary.clocks.get(client)?.to ?? 0)) return null
+  }
+  // As Yjs writes a state vector: the count, then each client and its clock, highest client first.
+  const encoder = encoding.createEncoder()
+  const clients = [...summary.clocks].sort(([a], [b]) => b - a)
+  encoding.writeVarUint(encoder, clients.length)
+  for (const [client, range] of clients) {
+    encoding.writeVarUint(encoder, client)
+    encoding.writeVarUint(encoder, range.to)
+  }
+  return { state, stateVector: encoding.toUint8Array(encoder) }
+}
