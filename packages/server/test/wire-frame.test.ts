@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events"
 import { createRequire } from "node:module"
+import { PassThrough } from "node:stream"
 import { describe, expect, it } from "vitest"
 import { FrameWriter, wireFrame } from "../src/node/wire-frame.js"
 
@@ -60,5 +61,25 @@ describe("frame writers", () => {
     const framed = a.frame(payload, false)
     expect(b.frame(payload, false)).not.toBe(framed)
     expect(Buffer.compare(b.frame(payload, false), framed)).toBe(0)
+  })
+
+  it("write small and large payloads to a socket as the frames ws reads, large ones without copying them into the frame", async () => {
+    const writer = new FrameWriter()
+    const out = new PassThrough()
+    const chunks: Buffer[] = []
+    out.on("data", (chunk: Buffer) => chunks.push(chunk))
+    const small = new Uint8Array([9, 8, 7])
+    const large = new Uint8Array(70_000).map((_, i) => (i * 13) & 0xff)
+    writer.write(out, small, false)
+    writer.write(out, large.subarray(10), false)
+    // Corked until the end of this stretch of code, then written.
+    await new Promise((resolve) => process.nextTick(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    const bytes = Buffer.concat(chunks)
+    const smallFrame = wireFrame(small)
+    expect(Buffer.compare(bytes.subarray(0, smallFrame.byteLength), smallFrame)).toBe(0)
+    const parsed = await parse(bytes.subarray(smallFrame.byteLength))
+    expect(parsed.isBinary).toBe(true)
+    expect(Buffer.compare(parsed.data, Buffer.from(large.subarray(10)))).toBe(0)
   })
 })

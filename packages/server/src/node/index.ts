@@ -55,6 +55,10 @@ export interface NodeServer {
  */
 export function createNodeServer(options: NodeServerOptions): NodeServer {
   const { sync } = options
+  // Node loads `performance` and Web Crypto (Yjs draws each document's client id from it) at
+  // their first use: without this, a fresh process pays for both inside its first client's join.
+  performance.now()
+  crypto.getRandomValues(new Uint32Array(1))
   const transport = new WebSocketTransport({
     sync,
     heartbeatMs: options.heartbeatMs ?? 30_000,

@@ -5,9 +5,15 @@ import type { Duplex } from "node:stream"
  * text frame: `data` must then be UTF-8 (the collab protocol's JSON).
  */
 export function wireFrame(data: Uint8Array, text = false): Buffer {
-  const length = data.byteLength
+  const frame = frameHeader(data.byteLength, text, data.byteLength)
+  frame.set(data, frame.byteLength - data.byteLength)
+  return frame
+}
+
+/** The header of a frame of `length` bytes, in a buffer with room for `extra` bytes after it. */
+function frameHeader(length: number, text: boolean, extra: number): Buffer {
   const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10
-  const frame = Buffer.allocUnsafe(headerLength + length)
+  const frame = Buffer.allocUnsafe(headerLength + extra)
   frame[0] = text ? 0x81 : 0x82
   if (length < 126) frame[1] = length
   else if (length < 65536) {
@@ -17,9 +23,14 @@ export function wireFrame(data: Uint8Array, text = false): Buffer {
     frame[1] = 127
     frame.writeBigUInt64BE(BigInt(length), 2)
   }
-  frame.set(data, headerLength)
   return frame
 }
+
+/**
+ * Payloads from this size on are written after their header rather than copied into one frame
+ * with it: a whole document sent to a joining client is not copied again for each of them.
+ */
+const copyLimit = 16 * 1024
 
 /**
  * Writes finished frames straight to sockets, for one transport. A room sends the same bytes to
@@ -51,7 +62,11 @@ export class FrameWriter {
       this.corked.push(raw)
       if (this.corked.length === 1) process.nextTick(this.uncorkAll)
     }
-    raw.write(this.frame(data, text))
+    if (data.byteLength < copyLimit) raw.write(this.frame(data, text))
+    else {
+      raw.write(frameHeader(data.byteLength, text, 0))
+      raw.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+    }
   }
 
   private readonly uncorkAll = (): void => {
