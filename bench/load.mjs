@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs"
 import { gunzipSync } from "node:zlib"
 import * as decoding from "lib0/decoding"
 import * as encoding from "lib0/encoding"
-import WebSocket from "ws"
+import WebSocket, { WebSocketServer } from "ws"
 import * as Y from "yjs"
 import { openOt } from "./ot-client.mjs"
 
@@ -27,6 +27,7 @@ function dialect(kind, doc) {
   return {
     hello: kind === "hocuspocus" ? [wrap((e) => (encoding.writeVarUint(e, 2), encoding.writeVarUint(e, 0), encoding.writeVarString(e, "")))] : [],
     step1: wrap((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, Y.encodeStateVector(new Y.Doc())))),
+    step2: (u) => wrap((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 1), encoding.writeVarUint8Array(e, u))),
     update: (u) => wrap((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 2), encoding.writeVarUint8Array(e, u))),
     ackRequest: wrap((e) => (encoding.writeVarUint(e, 100), encoding.writeVarUint(e, 0))),
     /** Whether a frame is the answer to our sync step 1 (Hocuspocus may answer with its SyncReply tag 4). */
@@ -52,16 +53,21 @@ function dialect(kind, doc) {
   }
 }
 
-/** Opens a client; resolves once it is synced (or open, for the relay, which holds no document). */
-function open(task, doc, onFrame) {
+/**
+ * Opens a client; resolves once it is synced (or open, for the relay, which holds no document).
+ * `task.localAddress` picks the source address (one address has only so many ephemeral ports);
+ * `onOpen` is called when the WebSocket handshake is done, before the dialect's own.
+ */
+function open(task, doc, onFrame, onOpen) {
   const d = dialect(task.dialect, doc)
-  const ws = new WebSocket(`${task.url}/${doc}`, { perMessageDeflate: false })
+  const ws = new WebSocket(`${task.url}/${doc}`, { perMessageDeflate: false, ...(task.localAddress ? { localAddress: task.localAddress } : {}) })
   ws.binaryType = "nodebuffer"
   const started = performance.now()
   return new Promise((resolve, reject) => {
     let synced = task.dialect === "relay"
     ws.on("error", reject)
     ws.on("open", () => {
+      onOpen?.()
       for (const frame of d.hello) ws.send(frame)
       if (task.dialect !== "relay") ws.send(d.step1)
       else resolve({ ws, d, ms: performance.now() - started, step2Bytes: 0 })
@@ -263,13 +269,97 @@ async function idle(task) {
   return { open: held.length }
 }
 
+/**
+ * Opens `count` clients of one room at once; `totalMs` runs until the last has its sync step 2.
+ * With `decode`, each client also applies that update to a fresh Y.Doc before it counts as
+ * synced, as an editor must before it shows the document.
+ */
 async function join(task) {
   const started = performance.now()
-  const clients = await Promise.all(Array.from({ length: task.count }, () => open(task, task.room)))
+  const clients = await Promise.all(
+    Array.from({ length: task.count }, async () => {
+      const client = await open(task, task.room)
+      if (task.decode) Y.applyUpdate(new Y.Doc(), client.d.updateOf(client.frame))
+      return client
+    }),
+  )
   const totalMs = performance.now() - started
   // A kept client holds the document in the server's memory for the joins after it.
   for (const c of clients) task.keep ? held.push(c.ws) : c.ws.terminate()
   return { totalMs, times: clients.map((c) => c.ms), step2Bytes: clients[0]?.step2Bytes ?? 0 }
+}
+
+/**
+ * Runs this process's client code once before anything is timed: opens a client in the given
+ * dialect on a loopback server of its own, which answers with a small document, and decodes it.
+ * A timed first client then pays for the server it measures, not for this process's cold code.
+ */
+async function warmUp(task) {
+  const doc = new Y.Doc()
+  doc.getText("content").insert(0, "warm-up")
+  const d = dialect(task.dialect, "warm-up")
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false })
+  await new Promise((resolve) => wss.once("listening", resolve))
+  wss.on("connection", (ws) => ws.on("message", () => ws.send(d.step2(Y.encodeStateAsUpdate(doc)))))
+  try {
+    const client = await open({ ...task, url: `ws://127.0.0.1:${wss.address().port}` }, "warm-up")
+    Y.applyUpdate(new Y.Doc(), client.d.updateOf(client.frame))
+    client.ws.terminate()
+  } finally {
+    await new Promise((resolve) => wss.close(resolve))
+  }
+  return {}
+}
+
+/** Wall-clock milliseconds comparable between processes (each one's performance.now() has its own origin). */
+const epochMs = () => performance.timeOrigin + performance.now()
+
+/**
+ * Many idle clients opened in one burst, `inFlight` at most waiting for their WebSocket
+ * handshake at any time: each client connects from the next of `localAddresses` in turn, does
+ * its dialect's handshake (sync step 1) and then nothing. Resolves, once every client is synced,
+ * with the wall-clock times of the first connect, the last `open` and the last sync; rejects on
+ * the first client that fails, or after `timeoutMs`. The clients stay open until the process ends.
+ */
+async function idleBurst(task) {
+  const total = task.rooms.length * task.clientsPerRoom
+  let next = 0
+  let opened = 0
+  let firstConnectAt = NaN
+  let lastOpenAt = NaN
+  const synced = []
+  const cpu = process.cpuUsage()
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${opened} of ${total} clients open after ${task.timeoutMs} ms`)), task.timeoutMs)
+    const fail = (error) => {
+      clearTimeout(timer)
+      reject(error)
+    }
+    const launch = () => {
+      const i = next++
+      const localAddress = task.localAddresses[i % task.localAddresses.length]
+      if (i === 0) firstConnectAt = epochMs()
+      const client = open({ ...task, localAddress }, task.rooms[Math.floor(i / task.clientsPerRoom)], undefined, () => {
+        lastOpenAt = epochMs()
+        opened++
+        if (next < total) launch()
+        else if (opened === total) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      client.catch(fail)
+      synced.push(client)
+    }
+    for (let i = 0; i < Math.min(task.inFlight, total); i++) launch()
+  })
+  let timer
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`clients not synced ${task.timeoutMs} ms after the last open`)), task.timeoutMs)))
+  const clients = await Promise.race([Promise.all(synced), late]).finally(() => clearTimeout(timer))
+  const lastSyncedAt = epochMs()
+  const usage = process.cpuUsage(cpu)
+  held.push(...clients.map((c) => c.ws))
+  return { open: clients.length, firstConnectAt, lastOpenAt, lastSyncedAt, cpuMs: (usage.user + usage.system) / 1000 }
 }
 
 /** Pushes a document state into a room and waits until a fresh client receives it whole. */
@@ -331,7 +421,7 @@ async function persist(task) {
 
 process.on("message", async (task) => {
   try {
-    const run = { "fanout-open": fanoutOpen, "fanout-drive": fanoutDrive, "fanout-check": fanoutCheck, idle, join, push, persist }[task.kind]
+    const run = { "fanout-open": fanoutOpen, "fanout-drive": fanoutDrive, "fanout-check": fanoutCheck, idle, "idle-burst": idleBurst, "warm-up": warmUp, join, push, persist }[task.kind]
     process.send({ ok: true, result: await run(task) })
   } catch (error) {
     process.send({ ok: false, error: String(error?.stack ?? error) })
