@@ -173,11 +173,11 @@ function readMessage(decoder: decoding.Decoder): Message {
           return { type: "sync-step-1", stateVector: readStateVector(decoder) }
         case SyncTag.Step2: {
           const update = decoding.readVarUint8Array(decoder)
-          return { type: "sync-step-2", update, summary: validateUpdate(update) }
+          return { type: "sync-step-2", update, summary: validateUpdate(update, { references: true }) }
         }
         case SyncTag.Update: {
           const update = decoding.readVarUint8Array(decoder)
-          return { type: "update", update, summary: validateUpdate(update) }
+          return { type: "update", update, summary: validateUpdate(update, { references: true }) }
         }
         default:
           throw new ProtocolError("unknown-message", `unknown sync message ${syncTag}`)

@@ -98,7 +98,7 @@ describe("decodeMessages", () => {
     awareness.destroy()
 
     expect(decodeMessages(encodeSyncStep1(stateVector))).toEqual([{ type: "sync-step-1", stateVector }])
-    const summary = { clocks: new Map([[1, { from: 0, to: 2 }]]), deletes: [], gaps: false }
+    const summary = { clocks: new Map([[1, { from: 0, to: 2 }]]), deletes: [], gaps: false, references: new Map() }
     expect(decodeMessages(encodeSyncStep2(update))).toEqual([{ type: "sync-step-2", update, summary }])
     expect(decodeMessages(encodeUpdate(update))).toEqual([{ type: "update", update, summary }])
     expect(decodeMessages(encodeQueryAwareness())).toEqual([{ type: "query-awareness" }])
@@ -123,6 +123,7 @@ describe("decodeMessages", () => {
       clocks: new Map([[5, { from: 0, to: 6 }]]),
       deletes: [{ client: 5, clock: 1, length: 2 }],
       gaps: false,
+      references: new Map(),
     })
   })
 

@@ -17,13 +17,17 @@ export function deferredState(state: Uint8Array, summary: UpdateSummary): Deferr
   for (const { client, clock, length } of summary.deletes) {
     if (clock + length > (summary.clocks.get(client)?.to ?? 0)) return null
   }
-  // As Yjs writes a state vector: the count, then each client and its clock, highest client first.
+  return { state, stateVector: new Map([...summary.clocks].map(([client, range]) => [client, range.to])) }
+}
+
+/** A state vector encoded as Yjs encodes one: the count, then each client and its clock, highest client first. */
+export function encodeStateVector(stateVector: ReadonlyMap<number, number>): Uint8Array {
   const encoder = encoding.createEncoder()
-  const clients = [...summary.clocks].sort(([a], [b]) => b - a)
+  const clients = [...stateVector].sort(([a], [b]) => b - a)
   encoding.writeVarUint(encoder, clients.length)
-  for (const [client, range] of clients) {
+  for (const [client, clock] of clients) {
     encoding.writeVarUint(encoder, client)
-    encoding.writeVarUint(encoder, range.to)
+    encoding.writeVarUint(encoder, clock)
   }
-  return { state, stateVector: encoding.toUint8Array(encoder) }
+  return encoding.toUint8Array(encoder)
 }

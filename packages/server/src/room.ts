@@ -20,6 +20,7 @@ import { Sequencer } from "./sequencer.js"
 import type { Traffic } from "./traffic.js"
 import type { UpdateLog } from "./update-log.js"
 import { carriesNews } from "./carries-news.js"
+import { encodeStateVector } from "./deferred-state.js"
 
 /** The limits a Room enforces on every change, whoever makes it. */
 export interface RoomLimits {
@@ -99,9 +100,28 @@ export interface RoomOptions {
 export interface DeferredState {
   /** The stored part: an update holding the whole document, nothing in it waiting on another. */
   readonly state: Uint8Array
-  /** Its state vector, encoded as Yjs encodes one. */
-  readonly stateVector: Uint8Array
+  /** Its state vector. */
+  readonly stateVector: ReadonlyMap<number, number>
 }
+
+/**
+ * What the room accepted and its Y.Doc does not hold yet. A room relays and stores updates as
+ * bytes; it applies them to its Y.Doc only when something needs the document itself (a join
+ * that has some state, the text, a compaction, a version, a gateway), all of them in one
+ * transaction. Only updates known to integrate whole wait here (see {@link Room.canDefer}), so
+ * what the room reports of them (applied, stored, relayed) is what applying them would give.
+ */
+interface Lag {
+  /** A whole document's state that the Y.Doc (then empty) does not hold: one loaded from one stored part. */
+  readonly base: Uint8Array | null
+  /** Updates accepted after it, in order, each following on exactly from what came before. */
+  readonly updates: Uint8Array[]
+  /** The document's state vector with all of them. */
+  readonly stateVector: Map<number, number>
+}
+
+/** Updates a room lets wait before it applies them all: a bound on what a need of the document costs. */
+const maxLagUpdates = 1024
 
 interface AwarenessChange {
   added: number[]
@@ -171,10 +191,10 @@ export class Room {
   private readonly remoteClients = new Map<number, string>()
   private gapTimer: NodeJS.Timeout | null = null
   private filling: Promise<void> | null = null
-  /** The document; read through {@link Room.doc}, which first applies a deferred state. */
+  /** The document; read through {@link Room.doc}, which first applies what waits in {@link Room.lag}. */
   private readonly ydoc: Y.Doc
-  /** The stored state not yet applied to {@link Room.ydoc}, if any. */
-  private deferred: DeferredState | null
+  /** What the room accepted and {@link Room.ydoc} does not hold yet, if anything. */
+  private lag: Lag | null
   private readonly bus: RoomBus
   private readonly limits: RoomLimits
   /** Estimated size of the document: what storage held at load plus every update since. */
@@ -187,12 +207,12 @@ export class Room {
   constructor(private readonly options: RoomOptions) {
     this.name = options.name
     this.ydoc = options.doc
-    this.deferred = options.deferred ?? null
+    this.lag = options.deferred ? { base: options.deferred.state, updates: [], stateVector: new Map(options.deferred.stateVector) } : null
     this.log = options.log
     this.bus = options.bus
     this.limits = options.limits
     this.bytes = options.bytes
-    // Awareness reads only the document's client id: it does not make a deferred state apply.
+    // Awareness reads only the document's client id: it does not need the document's content.
     this.awareness = new awarenessProtocol.Awareness(this.ydoc)
     // The server has no cursor of its own.
     this.awareness.setLocalState(null)
@@ -201,22 +221,30 @@ export class Room {
   }
 
   /**
-   * The document, with a deferred state applied first: everything but the joins of clients that
-   * hold nothing needs it. Applying a state that passed the walker at load should never throw;
-   * if Yjs does, the room is reloaded, as for a broken update.
+   * The document, holding everything accepted: what waits in the lag is applied first, in one
+   * transaction. Each part of it passed the walker and was checked to integrate whole, so Yjs
+   * should never throw here; if it does, the room is reloaded, as for a broken update.
    */
   private get doc(): Y.Doc {
-    const deferred = this.deferred
-    if (deferred) {
-      this.deferred = null
+    const lag = this.lag
+    if (lag) {
+      this.lag = null
       try {
-        Y.applyUpdate(this.ydoc, deferred.state)
+        Y.transact(this.ydoc, () => {
+          if (lag.base) Y.applyUpdate(this.ydoc, lag.base)
+          for (const update of lag.updates) Y.applyUpdate(this.ydoc, update)
+        })
       } catch (error) {
         this.options.onBroken(error)
         throw error
       }
     }
     return this.ydoc
+  }
+
+  /** The clock the document (with what waits in the lag) has reached for `client`. */
+  private stateOf(client: number): number {
+    return this.lag ? (this.lag.stateVector.get(client) ?? 0) : Y.getState(this.ydoc.store, client)
   }
 
   /** Takes the bus subscription made for this room before it loaded; it ends when the room does. */
@@ -242,7 +270,8 @@ export class Room {
 
   /** The document as one Yjs update; with a state vector, only what that state lacks. */
   encodeState(stateVector?: Uint8Array): Uint8Array {
-    if (this.deferred && (!stateVector || isEmptyStateVector(stateVector))) return this.deferred.state
+    const lag = this.lag
+    if (lag?.base && lag.updates.length === 0 && (!stateVector || isEmptyStateVector(stateVector))) return lag.base
     return Y.encodeStateAsUpdate(this.doc, stateVector)
   }
 
@@ -323,7 +352,7 @@ export class Room {
     // A gateway's client speaks another protocol; the gateway greets it.
     if (connection.gateway) return
     // Ask for what the client has that we lack; it answers with sync step 2.
-    connection.send(encodeSyncStep1(this.deferred ? this.deferred.stateVector : Y.encodeStateVector(this.doc)))
+    connection.send(encodeSyncStep1(this.lag ? encodeStateVector(this.lag.stateVector) : Y.encodeStateVector(this.ydoc)))
     if (this.awareness.getStates().size > 0) {
       connection.send(this.encodeAwarenessOf([...this.awareness.getStates().keys()]))
     }
@@ -424,7 +453,7 @@ export class Room {
         return "refused"
       }
       for (const [client, range] of summary.clocks) {
-        if (range.to <= Y.getState(this.doc.store, client)) continue
+        if (range.to <= this.stateOf(client)) continue
         const owner = this.owners.get(client)
         // Writing new content under a client id another live connection owns would make that
         // user's own next edits collide and be dropped: the attack that silences a user.
@@ -441,13 +470,14 @@ export class Room {
       this.breakDown(mark, source, error)
       throw new ProtocolError("malformed", "update could not be applied", { cause: error })
     }
-    const { pendingStructs, pendingDs } = this.doc.store
+    // While updates wait in the lag, nothing waits on dependencies (see canDefer).
+    const { pendingStructs, pendingDs } = this.ydoc.store
     const pending = (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
     if (pending > this.limits.maxPendingBytes) {
       // Content waiting on dependencies is neither stored nor relayed; dropping it loses nothing
       // that was accepted, and the clients that hold it send it again when they resync.
-      this.doc.store.pendingStructs = null
-      this.doc.store.pendingDs = null
+      this.ydoc.store.pendingStructs = null
+      this.ydoc.store.pendingDs = null
       throw new ProtocolError("policy", "too many updates waiting on missing dependencies")
     }
     if (!this.integrated(summary)) return "pending"
@@ -555,9 +585,9 @@ export class Room {
   /** Whether everything an update carries is now in the document, none of it waiting on dependencies. */
   private integrated(summary: UpdateSummary): boolean {
     for (const [client, range] of summary.clocks) {
-      if (Y.getState(this.doc.store, client) < range.to) return false
+      if (this.stateOf(client) < range.to) return false
     }
-    return summary.deletes.every(({ client, clock, length }) => Y.getState(this.doc.store, client) >= clock + length)
+    return summary.deletes.every(({ client, clock, length }) => this.stateOf(client) >= clock + length)
   }
 
   private applyAwareness(connection: Connection, entries: readonly AwarenessEntry[], update: Uint8Array): void {
@@ -582,6 +612,13 @@ export class Room {
    * update is applied with a listener, and what Yjs reports as new is stored and relayed.
    */
   private apply(update: Uint8Array, summary: UpdateSummary, origin: unknown): void {
+    if (this.canDefer(summary)) {
+      const lag = (this.lag ??= { base: null, updates: [], stateVector: Y.decodeStateVector(Y.encodeStateVector(this.ydoc)) })
+      lag.updates.push(update)
+      for (const [client, range] of summary.clocks) lag.stateVector.set(client, range.to)
+      this.accepted(update, origin)
+      return
+    }
     if (this.followsOn(summary)) {
       Y.applyUpdate(this.doc, update, origin)
       this.accepted(update, origin)
@@ -593,6 +630,29 @@ export class Room {
     } finally {
       this.doc.off("update", this.accepted)
     }
+  }
+
+  /**
+   * Whether an update may wait in the lag: it follows on exactly from the document's state for
+   * every client it writes, with no gap, and everything it refers to or deletes is in the
+   * document or in itself, so it integrates whole whenever it is applied; nothing waits on
+   * dependencies; and no gateway follows the text change by change.
+   */
+  private canDefer(summary: UpdateSummary): boolean {
+    const { references } = summary
+    if (this.watcher || summary.gaps || summary.clocks.size === 0 || !references) return false
+    if (this.lag ? this.lag.updates.length >= maxLagUpdates : this.ydoc.store.pendingStructs || this.ydoc.store.pendingDs) return false
+    for (const [client, range] of summary.clocks) {
+      if (range.from !== this.stateOf(client)) return false
+    }
+    const reached = (client: number) => summary.clocks.get(client)?.to ?? this.stateOf(client)
+    for (const [client, needed] of references) {
+      if (needed > reached(client)) return false
+    }
+    for (const { client, clock, length } of summary.deletes) {
+      if (clock + length > reached(client)) return false
+    }
+    return true
   }
 
   /** Whether every struct of an update is new and integrates now, with nothing pending in the document. */
