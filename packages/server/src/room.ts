@@ -182,6 +182,8 @@ export class Room {
    * kept until the document changes: every fresh page load asks for exactly that.
    */
   private fullStateFrame: Uint8Array | null = null
+  /** The sync step 1 every joining client is sent (the document's state vector), kept until the document changes. */
+  private stepOneFrame: Uint8Array | null = null
   private unsubscribeBus: () => void = () => {}
   /** Orders what this and other instances committed by the store's numbers. */
   private readonly sequencer: Sequencer
@@ -352,7 +354,7 @@ export class Room {
     // A gateway's client speaks another protocol; the gateway greets it.
     if (connection.gateway) return
     // Ask for what the client has that we lack; it answers with sync step 2.
-    connection.send(encodeSyncStep1(this.lag ? encodeStateVector(this.lag.stateVector) : Y.encodeStateVector(this.ydoc)))
+    connection.send((this.stepOneFrame ??= encodeSyncStep1(this.lag ? encodeStateVector(this.lag.stateVector) : Y.encodeStateVector(this.ydoc))))
     if (this.awareness.getStates().size > 0) {
       connection.send(this.encodeAwarenessOf([...this.awareness.getStates().keys()]))
     }
@@ -669,6 +671,7 @@ export class Room {
   private readonly accepted = (update: Uint8Array, origin: unknown): void => {
     this.bytes += update.byteLength
     this.fullStateFrame = null
+    this.stepOneFrame = null
     // Encoded once; the same bytes go to every peer but the one it came from.
     const frame = encodeUpdate(update)
     // Recipients are fixed now: the state a subscriber was sent lacks this update; a later
@@ -816,6 +819,7 @@ export class Room {
   private readonly relayRemote = (update: Uint8Array): void => {
     this.bytes += update.byteLength
     this.fullStateFrame = null
+    this.stepOneFrame = null
     const frame = encodeUpdate(update)
     for (const connection of this.subscribers) connection.send(frame)
     this.options.traffic.deliveries += this.subscribers.size

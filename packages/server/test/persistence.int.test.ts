@@ -149,6 +149,11 @@ describe("persistence", () => {
     writer.doc.getText("content").insert(writer.doc.getText("content").length, "!")
     await expect(get(server, "/api/docs/whole/text")).resolves.toMatchObject({ body: "stored whole a deletion!" })
     expect(await storedText(data, "whole")).toBe("stored whole a deletion!")
+    // A client joining after the write is told the state with it (the sync step 1 kept for
+    // joins is dropped when the document changes).
+    const later = await connectRaw(server, "whole")
+    const greeting = decodeMessages((await later.untilFrames(1))[0]!).find((m) => m.type === "sync-step-1")
+    expect(greeting && Y.decodeStateVector(greeting.stateVector)).toEqual(Y.decodeStateVector(Y.encodeStateVector(writer.doc)))
   })
 
   it("loads a document stored as one part that is not whole (it waits on another) as before", async () => {
