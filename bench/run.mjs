@@ -78,8 +78,12 @@ function endProcess(child, signal = "SIGTERM", ms = 15_000) {
  */
 async function startServer(server, dataDir, args = [], { nofile } = {}) {
   const port = await freePort()
-  // TANDEM_BENCH_PROFILE=<dir> writes a CPU profile of every server process there.
-  const profile = process.env.TANDEM_BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TANDEM_BENCH_PROFILE}`] : []
+  // TANDEM_BENCH_PROFILE=<dir> writes a CPU profile of every server process there;
+  // TANDEM_BENCH_NODE_ARGS adds Node options to them (e.g. --perf-basic-prof, for perf(1)).
+  const profile = [
+    ...(process.env.TANDEM_BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TANDEM_BENCH_PROFILE}`] : []),
+    ...(process.env.TANDEM_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+  ]
   const hook = ["--expose-gc", "--import", pathToFileURL(join(here, "servers", "gc-hook.mjs")).href]
   const child = fork(join(here, "servers", server.script), [String(port), dataDir, ...args], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [...hook, ...profile] })
   const fdLimit = nofile ? raiseOpenFileLimit(child.pid, nofile) : undefined
@@ -253,9 +257,17 @@ async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCpuMs }, 
   }
 }
 
+/**
+ * How long each fan-out run measures. 8 s: at 4 s, one 10 ms tick of the kernel's CPU count was
+ * 1.4 µs per delivered update in rooms of 10 (4% of the figure), V8 compiling the server's code,
+ * a one-time cost, was about a quarter of Tandem's CPU in the window (perf), and runs of the
+ * same build differed by up to a third. TANDEM_BENCH_FAN_MS sets it for a partial run.
+ */
+const fanoutMs = Number(process.env.TANDEM_BENCH_FAN_MS ?? 8000)
+
 async function fanout(server, shape) {
   const results = []
-  for (let i = 0; i < runs; i++) results.push(await fanoutRun(server, shape, shape.rate, 4000))
+  for (let i = 0; i < runs; i++) results.push(await fanoutRun(server, shape, shape.rate, fanoutMs))
   const pick = (key) => median(results.map((r) => r[key]))
   return { p50: pick("p50"), p99: pick("p99"), cpuPerDeliveryUs: pick("cpuPerDeliveryUs"), converged: results.every((r) => r.converged), loadCpuMs: pick("loadCpuMs") }
 }
