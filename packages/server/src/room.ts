@@ -120,7 +120,14 @@ interface Lag {
   readonly stateVector: Map<number, number>
 }
 
-/** Updates a room lets wait before it applies them all: a bound on what a need of the document costs. */
+/**
+ * Updates waiting in a lag are applied after the current commit once this many have gathered,
+ * in one transaction: a few hundred microseconds at a time, never on the path of an update.
+ * Applying a thousand at once, when something needed the document, held a busy server for
+ * tens of milliseconds (p99 at 4,000 updates/s rose from 15 to 40 ms).
+ */
+const lagBatch = 64
+/** Past this many, an update that could wait is applied at once instead (the lag's bound). */
 const maxLagUpdates = 1024
 
 interface AwarenessChange {
@@ -197,6 +204,8 @@ export class Room {
   private readonly ydoc: Y.Doc
   /** What the room accepted and {@link Room.ydoc} does not hold yet, if anything. */
   private lag: Lag | null
+  /** Whether {@link Room.applyLagLater} is due. */
+  private lagScheduled = false
   private readonly bus: RoomBus
   private readonly limits: RoomLimits
   /** Estimated size of the document: what storage held at load plus every update since. */
@@ -228,6 +237,12 @@ export class Room {
    * should never throw here; if it does, the room is reloaded, as for a broken update.
    */
   private get doc(): Y.Doc {
+    this.applyLag()
+    return this.ydoc
+  }
+
+  /** Applies what waits in the lag, if anything, in one transaction. */
+  private applyLag(): void {
     const lag = this.lag
     if (lag) {
       this.lag = null
@@ -241,7 +256,17 @@ export class Room {
         throw error
       }
     }
-    return this.ydoc
+  }
+
+  /** Applies the lag after the current commit, once a batch of updates waits there. */
+  private readonly applyLagLater = (): void => {
+    this.lagScheduled = false
+    if (this.gone) return
+    try {
+      this.applyLag()
+    } catch {
+      // Reported as a broken room by applyLag; the room reloads.
+    }
   }
 
   /** The clock the document (with what waits in the lag) has reached for `client`. */
@@ -619,6 +644,10 @@ export class Room {
       lag.updates.push(update)
       for (const [client, range] of summary.clocks) lag.stateVector.set(client, range.to)
       this.accepted(update, origin)
+      if (lag.updates.length >= lagBatch && !this.lagScheduled) {
+        this.lagScheduled = true
+        setImmediate(this.applyLagLater)
+      }
       return
     }
     if (this.followsOn(summary)) {
