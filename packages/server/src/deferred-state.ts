@@ -1,6 +1,17 @@
 import type { UpdateSummary } from "@tandem/protocol"
 import * as encoding from "lib0/encoding"
-import type { DeferredState } from "./room.js"
+
+/**
+ * A document loaded as one stored part and not yet decoded: a fresh process answers its first
+ * joins with the stored bytes, without building the document first (tens of milliseconds for a
+ * large one) or encoding it again.
+ */
+export interface DeferredState {
+  /** The stored part: an update holding the whole document, nothing in it waiting on another. */
+  readonly state: Uint8Array
+  /** Its state vector. */
+  readonly stateVector: ReadonlyMap<number, number>
+}
 
 /**
  * The stored part `state` (its walk is `summary`, with references) as a {@link DeferredState},

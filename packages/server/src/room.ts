@@ -20,7 +20,7 @@ import { Sequencer } from "./sequencer.js"
 import type { Traffic } from "./traffic.js"
 import type { UpdateLog } from "./update-log.js"
 import { carriesNews } from "./carries-news.js"
-import { encodeStateVector } from "./deferred-state.js"
+import { encodeStateVector, type DeferredState } from "./deferred-state.js"
 
 /** The limits a Room enforces on every change, whoever makes it. */
 export interface RoomLimits {
@@ -90,18 +90,6 @@ export interface RoomOptions {
   readonly onGapFilled: () => void
   /** The server's running totals, which the room adds its messages and deliveries to. */
   readonly traffic: Traffic
-}
-
-/**
- * A document loaded as one stored part and not yet decoded: a fresh process answers its first
- * joins with the stored bytes, without building the document first (tens of milliseconds for a
- * large one) or encoding it again.
- */
-export interface DeferredState {
-  /** The stored part: an update holding the whole document, nothing in it waiting on another. */
-  readonly state: Uint8Array
-  /** Its state vector. */
-  readonly stateVector: ReadonlyMap<number, number>
 }
 
 /**
