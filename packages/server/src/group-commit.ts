@@ -27,7 +27,7 @@ interface Waiting extends AppendBatch {
  * synchronously are collected and written together once they have all been made.
  *
  * A failed group is retried document by document at once, so one document that cannot be
- * written never holds back the others.
+ * written never holds back the others. A document due alone is a group of one.
  */
 export class GroupCommit {
   private deferred: Array<() => void> = []
@@ -74,21 +74,26 @@ export class GroupCommit {
 
   private readonly flush = (): void => {
     const group = this.waiting.splice(0)
-    if (group.length === 1) {
-      this.appendAlone(group[0]!)
-      return
-    }
     const started = performance.now()
     let count = 0
     for (const entry of group) count += entry.updates.length
+    // A group of one too: one path at every load, so the code a busy server runs is the code a
+    // quiet one runs (and V8 has it optimized, whichever load came first).
     this.store.appendMany!(group).then(
       (heads) => {
         this.onCommitted(performance.now() - started, count)
         for (const entry of group) this.settle(entry, true)
         group.forEach((entry, i) => entry.resolve(heads[i]!))
       },
-      () => {
-        for (const entry of group) this.appendAlone(entry)
+      (error: unknown) => {
+        if (group.length > 1) {
+          for (const entry of group) this.appendAlone(entry)
+          return
+        }
+        // Alone already: trying again at once would fail the same way; the log retries with backoff.
+        const entry = group[0]!
+        this.settle(entry, false)
+        entry.reject(error)
       },
     )
   }

@@ -38,10 +38,15 @@ describe("group commit", () => {
     expect(results.map((r) => r.status === "fulfilled" && r.value)).toEqual([1, 2, 1])
   })
 
-  it("appends a document due alone without a group", async () => {
+  it("commits a document due alone as a group of one, and does not retry it when that fails", async () => {
     const { store, calls } = recordingStore()
-    await appendFromOneTurn(new GroupCommit(store), ["a"])
-    expect(calls).toEqual(["append a"])
+    const results = await appendFromOneTurn(new GroupCommit(store), ["a"])
+    expect(calls).toEqual(["appendMany a"])
+    expect(results.map((r) => r.status === "fulfilled" && r.value)).toEqual([1])
+    calls.length = 0
+    const failed = await appendFromOneTurn(new GroupCommit(store), ["bad"])
+    expect(calls).toEqual(["appendMany bad"])
+    expect(failed.map((r) => r.status)).toEqual(["rejected"])
   })
 
   it("retries a failed group document by document, so one failing document holds back no other", async () => {
