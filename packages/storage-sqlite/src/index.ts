@@ -28,11 +28,17 @@ export interface SqliteStoreOptions {
   /** How long a write waits for a lock held by another connection before it fails. Default 5 s. */
   readonly busyTimeoutMs?: number
   /**
-   * How often a worker thread copies the write-ahead log into the database file. Default 1 s.
-   * Should the log still pass `maxWalPages` (the worker cannot keep up with the writes), the
-   * next commit checkpoints it itself.
+   * How often a worker thread copies the write-ahead log into the database file, when anything
+   * was committed since it last did. Default 5 s. Under `synchronous: "normal"` that is also
+   * about how much a power loss can take. Should the log still pass `maxWalPages` (the worker
+   * cannot keep up with the writes), the next commit checkpoints it itself.
    */
   readonly checkpointIntervalMs?: number
+  /**
+   * The worker checkpoints at once, without waiting for its interval, when the appends since
+   * its last checkpoint wrote about this many pages. Default 4,096 (16 MiB of 4 KiB pages).
+   */
+  readonly checkpointPages?: number
   /** Default 16,384 (64 MiB of 4 KiB pages). */
   readonly maxWalPages?: number
   /** Called after each checkpoint that found pages in the log, for monitoring and tests. */
@@ -72,7 +78,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   let walTooLong = false
   const checkpointer = new Checkpointer(
     options.path,
-    options.checkpointIntervalMs ?? 1000,
+    options.checkpointIntervalMs ?? 5000,
     (result) => {
       walTooLong = result.log > maxWalPages
       options.onCheckpoint?.(result)
@@ -82,8 +88,20 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       if (db.open) db.pragma("wal_autocheckpoint = 1000")
     },
   )
-  /** Checkpoints on this connection when the worker fell behind; rare, and it blocks. */
-  const catchUp = () => {
+  const checkpointPages = options.checkpointPages ?? 4096
+  /** Pages the appends wrote since the worker was last asked for a checkpoint, about. */
+  let pagesWritten = 0
+  /**
+   * After each append's commit: counts the pages it wrote (one a document, and one for each 4 KiB
+   * of updates), asks the worker for a checkpoint once the log is long, and checkpoints on this
+   * connection when the worker fell behind: rare, and it blocks.
+   */
+  const afterAppend = (documents: number, bytes: number) => {
+    pagesWritten += documents + Math.floor(bytes / 4096)
+    if (pagesWritten >= checkpointPages) {
+      pagesWritten = 0
+      checkpointer.request()
+    }
     if (!walTooLong) return
     walTooLong = false
     try {
@@ -123,16 +141,20 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
 
   const outbox = createOutbox(db)
 
-  const appendAll = db.transaction((name: string, updates: readonly Uint8Array[], now: number, messages: readonly OutboxMessage[] = []): number => {
+  /** One document's append, inside a transaction the caller has open. */
+  const appendRows = (name: string, updates: readonly Uint8Array[], now: number, messages: readonly OutboxMessage[] = []): number => {
     const current = selectHead.get(name)
     if (!current) insertDocument.run(name, now)
     let seq = current?.head ?? 0
     for (const update of updates) insertUpdate.run(name, ++seq, update, now)
     outbox.insert(messages)
     return seq
-  })
+  }
+  const appendAll = db.transaction(appendRows)
+  // Not appendAll inside: a transaction function called in another is a savepoint, two more
+  // statements for each document of the group.
   const appendEach = db.transaction((batches: readonly AppendBatch[], now: number): number[] =>
-    batches.map(({ name, updates, outbox: messages }) => appendAll(name, updates, now, messages)),
+    batches.map(({ name, updates, outbox: messages }) => appendRows(name, updates, now, messages)),
   )
   const compactLog = db.transaction((name: string, snapshot: Uint8Array, upTo: number): void => {
     if (setSnapshot.run(snapshot, Date.now(), name).changes !== 1) throw new Error(`compact: no document "${name}"`)
@@ -195,12 +217,14 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       // IMMEDIATE: the write lock before the head is read, so that two processes on one file never
       // read the same head.
       const head = appendAll.immediate(name, updates, Date.now(), messages)
-      catchUp()
+      afterAppend(1, byteLength(updates))
       return head
     },
     async appendMany(batches) {
       const heads = appendEach.immediate(batches, Date.now())
-      catchUp()
+      let bytes = 0
+      for (const batch of batches) bytes += byteLength(batch.updates)
+      afterAppend(batches.length, bytes)
       return heads
     },
     async compact(name, snapshot, upTo) {
@@ -229,4 +253,10 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       db.close()
     },
   }
+}
+
+function byteLength(updates: readonly Uint8Array[]): number {
+  let bytes = 0
+  for (const update of updates) bytes += update.byteLength
+  return bytes
 }

@@ -70,6 +70,28 @@ describe("sqlite checkpoints", () => {
     expect((await store.load("doc"))?.updates).toHaveLength(1500)
   })
 
+  it("asks the worker for a checkpoint once the appends wrote checkpointPages, before the interval", async () => {
+    const path = tempPath()
+    const seen: number[] = []
+    let report: () => void = () => {}
+    const store = createSqliteStore({
+      path,
+      checkpointIntervalMs: 600_000,
+      checkpointPages: 100,
+      onCheckpoint: (result) => {
+        seen.push(result.checkpointed)
+        report()
+      },
+    })
+    onTestFinished(() => store.close())
+    const reported = new Promise<void>((resolve) => (report = resolve))
+    // A page each; the interval is ten minutes away, so only the count can bring a checkpoint.
+    for (let i = 0; i < 100; i++) await store.append("doc", [new Uint8Array([i])])
+    await reported
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toBeGreaterThanOrEqual(100)
+  })
+
   it("empties the log into the database file on close", async () => {
     const path = tempPath()
     const store = createSqliteStore({ path, checkpointIntervalMs: 60_000 })
