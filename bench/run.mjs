@@ -85,7 +85,9 @@ async function startServer(server, dataDir, args = [], { nofile } = {}) {
     ...(process.env.TANDEM_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
   ]
   const hook = ["--expose-gc", "--import", pathToFileURL(join(here, "servers", "gc-hook.mjs")).href]
-  const child = fork(join(here, "servers", server.script), [String(port), dataDir, ...args], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [...hook, ...profile] })
+  // TANDEM_BENCH_SERVER_STDOUT=1 lets the servers' stdout through (e.g. with --trace-opt in TANDEM_BENCH_NODE_ARGS).
+  const stdout = process.env.TANDEM_BENCH_SERVER_STDOUT ? "inherit" : "ignore"
+  const child = fork(join(here, "servers", server.script), [String(port), dataDir, ...args], { stdio: ["ignore", stdout, "inherit", "ipc"], execArgv: [...hook, ...profile] })
   const fdLimit = nofile ? raiseOpenFileLimit(child.pid, nofile) : undefined
   await new Promise((resolve, reject) => {
     child.once("message", resolve)
@@ -103,6 +105,24 @@ async function startServer(server, dataDir, args = [], { nofile } = {}) {
 function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
   return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+/**
+ * CPU time (user + system, milliseconds) of each thread of a process, by thread id; the main
+ * thread's id is the process's. For telling the event loop from V8's compiler and GC threads
+ * and from worker threads, which /proc does not name apart for Node.
+ */
+function threadCpuMs(pid) {
+  const spent = {}
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1].split(" ")
+      spent[tid] = (Number(fields[11]) + Number(fields[12])) * 10
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return spent
 }
 
 /** The fields of /proc/PID/stat after the command name (state first), or null once it has exited. */
@@ -192,7 +212,20 @@ async function fanoutRun(server, shape, ratePerWriter, durationMs, warm) {
   const running = await startServer(server, dataDir)
   try {
     const rooms = Array.from({ length: shape.rooms }, (_, i) => `fan-${shape.clients}-${i}`)
-    return await measureFanout({ urls: [running.url], dialect: server.dialect, cpuMs: () => ({ server: cpuMs(running.child.pid) }) }, rooms, shape, ratePerWriter, durationMs, warm)
+    // TANDEM_BENCH_THREADS=1: the server's CPU in the window by thread, on stderr (see threadCpuMs).
+    const byThread = process.env.TANDEM_BENCH_THREADS ? [] : null
+    const cpu = () => {
+      byThread?.push(threadCpuMs(running.child.pid))
+      return { server: cpuMs(running.child.pid) }
+    }
+    const result = await measureFanout({ urls: [running.url], dialect: server.dialect, cpuMs: cpu }, rooms, shape, ratePerWriter, durationMs, warm)
+    if (byThread?.length === 2) {
+      const [before, after] = byThread
+      const spent = Object.entries(after).map(([tid, ms]) => [tid, ms - (before[tid] ?? 0)])
+      const others = spent.filter(([tid, ms]) => tid !== String(running.child.pid) && ms > 0).map(([tid, ms]) => `${tid} ${ms}`)
+      console.error(`${server.name} ${shape.clients}: main thread ${after[running.child.pid] - before[running.child.pid]} ms, others (tid ms): ${others.join(", ") || "none"}`)
+    }
+    return result
   } finally {
     await running.stop()
     rmSync(dataDir, { recursive: true, force: true })
