@@ -16,6 +16,7 @@ export interface CommitCompanion {
 }
 
 interface Waiting extends AppendBatch {
+  readonly outbox: readonly OutboxMessage[] | undefined
   readonly resolve: (head: number) => void
   readonly reject: (error: unknown) => void
 }
@@ -56,14 +57,16 @@ export class GroupCommit {
    * of code. `head` is the document's sequence number before them, for the companion.
    */
   append(name: string, updates: readonly Uint8Array[], head: number): Promise<number> {
-    const outbox = this.companion?.take(name, head)
-    const batch: AppendBatch = outbox?.length ? { name, updates, outbox } : { name, updates }
+    const taken = this.companion?.take(name, head)
+    const outbox = taken?.length ? taken : undefined
     return new Promise((resolve, reject) => {
+      // One shape for every entry, with or without messages, so the code that reads them sees one.
+      const entry: Waiting = { name, updates, outbox, resolve, reject }
       if (!this.store.appendMany) {
-        this.appendAlone({ ...batch, resolve, reject })
+        this.appendAlone(entry)
         return
       }
-      this.waiting.push({ ...batch, resolve, reject })
+      this.waiting.push(entry)
       if (this.waiting.length === 1) queueMicrotask(this.flush)
     })
   }
@@ -76,14 +79,17 @@ export class GroupCommit {
     const group = this.waiting.splice(0)
     const started = performance.now()
     let count = 0
-    for (const entry of group) count += entry.updates.length
+    for (let i = 0; i < group.length; i++) count += group[i]!.updates.length
     // A group of one too: one path at every load, so the code a busy server runs is the code a
     // quiet one runs (and V8 has it optimized, whichever load came first).
     this.store.appendMany!(group).then(
       (heads) => {
         this.onCommitted(performance.now() - started, count)
-        for (const entry of group) this.settle(entry, true)
-        group.forEach((entry, i) => entry.resolve(heads[i]!))
+        for (let i = 0; i < group.length; i++) {
+          const entry = group[i]!
+          this.settle(entry, true)
+          entry.resolve(heads[i]!)
+        }
       },
       (error: unknown) => {
         if (group.length > 1) {
