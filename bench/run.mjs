@@ -101,11 +101,14 @@ async function startServer(server, dataDir, args = [], { nofile } = {}) {
   }
 }
 
-/** CPU time (ms) and resident memory (bytes) of a process, from /proc. */
-function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+/** CPU time (user + system, milliseconds) from a /proc stat file, a process's or a thread's. */
+function statCpuMs(path) {
+  const fields = readFileSync(path, "utf8").split(") ")[1].split(" ")
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
+
+/** CPU time (milliseconds) of a process, all its threads, from /proc. */
+const cpuMs = (pid) => statCpuMs(`/proc/${pid}/stat`)
 
 /**
  * CPU time (user + system, milliseconds) of each thread of a process, by thread id; the main
@@ -116,8 +119,7 @@ function threadCpuMs(pid) {
   const spent = {}
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1].split(" ")
-      spent[tid] = (Number(fields[11]) + Number(fields[12])) * 10
+      spent[tid] = statCpuMs(`/proc/${pid}/task/${tid}/stat`)
     } catch {
       // The thread ended between the listing and the read.
     }
