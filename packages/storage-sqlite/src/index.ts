@@ -153,9 +153,17 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const appendAll = db.transaction(appendRows)
   // Not appendAll inside: a transaction function called in another is a savepoint, two more
   // statements for each document of the group.
-  const appendEach = db.transaction((batches: readonly AppendBatch[], now: number): number[] =>
-    batches.map(({ name, updates, outbox: messages }) => appendRows(name, updates, now, messages)),
-  )
+  // The heads in an array built by push, not map: map's array is of another kind once V8 has
+  // optimized the caller (holey, not packed), and the code that had read the other kind was
+  // thrown away and compiled again in the middle of a run (--trace-deopt: "wrong map").
+  const appendEach = db.transaction((batches: readonly AppendBatch[], now: number): number[] => {
+    const heads: number[] = []
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i]!
+      heads.push(appendRows(batch.name, batch.updates, now, batch.outbox))
+    }
+    return heads
+  })
   const compactLog = db.transaction((name: string, snapshot: Uint8Array, upTo: number): void => {
     if (setSnapshot.run(snapshot, Date.now(), name).changes !== 1) throw new Error(`compact: no document "${name}"`)
     keepHead.run(name)
