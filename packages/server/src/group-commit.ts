@@ -33,6 +33,8 @@ interface Waiting extends AppendBatch {
 export class GroupCommit {
   private deferred: Array<() => void> = []
   private waiting: Waiting[] = []
+  /** Running the deferred functions: their appends are flushed when they have all run, not from a microtask. */
+  private inTurn = false
 
   /**
    * @param onCommitted called after each transaction that committed, with how long it took
@@ -67,12 +69,21 @@ export class GroupCommit {
         return
       }
       this.waiting.push(entry)
-      if (this.waiting.length === 1) queueMicrotask(this.flush)
+      if (this.waiting.length === 1 && !this.inTurn) queueMicrotask(this.flush)
     })
   }
 
   private readonly runDeferred = (): void => {
-    for (const fn of this.deferred.splice(0)) fn()
+    const deferred = this.deferred
+    this.deferred = []
+    this.inTurn = true
+    try {
+      for (let i = 0; i < deferred.length; i++) deferred[i]!()
+    } finally {
+      this.inTurn = false
+      // The appends those functions made: one microtask fewer for each commit.
+      if (this.waiting.length > 0) this.flush()
+    }
   }
 
   private readonly flush = (): void => {

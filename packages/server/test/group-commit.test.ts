@@ -49,6 +49,25 @@ describe("group commit", () => {
     expect(failed.map((r) => r.status)).toEqual(["rejected"])
   })
 
+  it("commits appends made outside the turn's deferred functions too: before them, and after their group left", async () => {
+    const { store, calls } = recordingStore()
+    const commits = new GroupCommit(store)
+    // Not deferred: its group goes from a microtask.
+    expect(await commits.append("x", [new Uint8Array([1])], 0)).toBe(1)
+    expect(calls).toEqual(["appendMany x"])
+    calls.length = 0
+    // A deferred function's append leaves when the deferred functions have run; one made in a
+    // microtask after that is a group of its own, not left waiting.
+    const later = new Promise<number>((resolve, reject) =>
+      commits.defer(() => {
+        void commits.append("a", [new Uint8Array([1])], 0)
+        queueMicrotask(() => commits.append("b", [new Uint8Array([1])], 0).then(resolve, reject))
+      }),
+    )
+    expect(await later).toBe(1)
+    expect(calls).toEqual(["appendMany a", "appendMany b"])
+  })
+
   it("retries a failed group document by document, so one failing document holds back no other", async () => {
     const { store, inner, calls } = recordingStore()
     const results = await appendFromOneTurn(new GroupCommit(store), ["a", "bad", "c"])
