@@ -264,8 +264,11 @@ async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCpuMs }, 
     // The server's CPU is read around the sending alone: connecting clients and checking
     // convergence are not part of delivering updates.
     const before = serverCpuMs()
+    // TANDEM_BENCH_MARK=1: the window's ends on stdout, to match a server's trace (TANDEM_BENCH_SERVER_STDOUT) to it.
+    if (process.env.TANDEM_BENCH_MARK) console.log(`WINDOW START ${Date.now()}`)
     const results = await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter, durationMs })))
     const after = serverCpuMs()
+    if (process.env.TANDEM_BENCH_MARK) console.log(`WINDOW END ${Date.now()}`)
     const cpuParts = Object.fromEntries(Object.keys(after).map((part) => [part, after[part] - before[part]]))
     const serverCpu = Object.values(cpuParts).reduce((sum, ms) => sum + ms, 0)
     const checks = await Promise.all(loads.map((load) => load.run({ kind: "fanout-check" })))
