@@ -47,3 +47,4 @@ export {
   type AwarenessRelativePosition,
   type Cursor,
 } from "./awareness-cursor.js"
+export { textDiff, applyTextEdits, textChangeSpecs, type TextEdit, type TextChangeSpec } from "./text-diff.js"

@@ -4,7 +4,8 @@ import * as Y from "yjs"
 import type { StoredVersion, VersionInfo } from "./document-store.js"
 import { contentKey, type Applied, type ServerWrite } from "./room.js"
 import type { SyncServer } from "./sync-server.js"
-import { applyTextEdits, lineDiff, textDiff, type LineHunk } from "./text-diff.js"
+import { applyTextEdits, textDiff } from "@tandem/protocol"
+import { lineDiff, type LineHunk } from "./text-diff.js"
 
 /** Why a document operation was refused; the HTTP API maps each code to a status. */
 export type DocumentErrorCode = "not-found" | "precondition-failed" | "no-history" | "bad-request"

@@ -43,7 +43,9 @@ export { createConsoleLogger, createCappedLogger, silentLogger, type Logger, typ
 export { systemClock, type Clock, type ClockTimer } from "./clock.js"
 export { History, type HistoryOptions, type HistoryContext, type VersionRequest } from "./history.js"
 export { versionsToThin, defaultRetention, type RetentionPolicy } from "./retention.js"
-export { textDiff, applyTextEdits, lineDiff, type TextEdit, type LineHunk, type HunkLine } from "./text-diff.js"
+export { lineDiff, type LineHunk, type HunkLine } from "./text-diff.js"
+// The text diff lives in @tandem/protocol, which the editor shares; exported here too, as before.
+export { textDiff, applyTextEdits, type TextEdit } from "@tandem/protocol"
 export {
   DocumentError,
   textTag,

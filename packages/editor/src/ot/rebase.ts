@@ -1,5 +1,5 @@
 import { ChangeSet, Text } from "@codemirror/state"
-import { diffChars } from "diff"
+import { textChangeSpecs, textDiff } from "@tandem/protocol"
 
 /** Collab text is split only at "\n", so "\r\n" counts two code units, as Y.Text counts it. */
 export const lineSeparator = "\n"
@@ -9,40 +9,13 @@ export function textOf(string: string): Text {
   return Text.of(string.split(lineSeparator))
 }
 
-/** How long a character diff may run before the middle is replaced whole. */
-const diffMs = 100
-
-const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff
-const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff
-
 /**
- * The change from `from` to `to` as a ChangeSet: the common start and end are kept, and the
- * middle is diffed by character (by code point, never splitting a surrogate pair) as far as the
- * time limit allows; past it, the middle is replaced whole.
+ * The change from `from` to `to` as a ChangeSet: the protocol's text diff (by code point, never
+ * splitting a surrogate pair; by line, then whole, when a character diff takes too long), the
+ * same edit the server makes of the same two texts.
  */
 export function diffChanges(from: string, to: string): ChangeSet {
-  const max = Math.min(from.length, to.length)
-  let start = 0
-  while (start < max && from.charCodeAt(start) === to.charCodeAt(start)) start++
-  if (start > 0 && isHigh(from.charCodeAt(start - 1))) start--
-  let end = 0
-  while (end < max - start && from.charCodeAt(from.length - 1 - end) === to.charCodeAt(to.length - 1 - end)) end++
-  if (end > 0 && isLow(from.charCodeAt(from.length - end))) end--
-  const a = from.slice(start, from.length - end)
-  const b = to.slice(start, to.length - end)
-  const specs: Array<{ from: number; to?: number; insert?: string }> = []
-  const parts = a.length > 0 && b.length > 0 ? diffChars(a, b, { timeout: diffMs }) : [{ value: a, removed: true }, { value: b, added: true }]
-  if (!parts) return ChangeSet.of([{ from: start, to: start + a.length, insert: b }], from.length, lineSeparator)
-  let pos = start
-  for (const part of parts) {
-    if (part.value.length === 0) continue
-    if (part.added) specs.push({ from: pos, insert: part.value })
-    else if (part.removed) {
-      specs.push({ from: pos, to: pos + part.value.length })
-      pos += part.value.length
-    } else pos += part.value.length
-  }
-  return ChangeSet.of(specs, from.length, lineSeparator)
+  return ChangeSet.of(textChangeSpecs(textDiff(from, to)), from.length, lineSeparator)
 }
 
 /** How much a change set edits: code units deleted plus inserted. */

@@ -1,6 +1,6 @@
 import { ChangeSet, Text } from "@codemirror/state"
 import type * as Y from "yjs"
-import { textDiff } from "../text-diff.js"
+import { textChangeSpecs, textDiff } from "@tandem/protocol"
 
 /**
  * What a Y.Text embed (a non-string insert, which Tandem's editors never make) stands for in the
@@ -106,16 +106,7 @@ function loneAt(text: Text, pos: number): boolean {
 
 /** The change that turns `from` into `to` (a small one, by {@link textDiff}). */
 export function changesOfDiff(from: string, to: string): ChangeSet {
-  const specs: Array<{ from: number; to?: number; insert?: string }> = []
-  let pos = 0
-  for (const edit of textDiff(from, to)) {
-    if (edit.op === "keep") pos += edit.length
-    else if (edit.op === "delete") {
-      specs.push({ from: pos, to: pos + edit.length })
-      pos += edit.length
-    } else specs.push({ from: pos, insert: edit.text })
-  }
-  return ChangeSet.of(specs, from.length, lineSeparator)
+  return ChangeSet.of(textChangeSpecs(textDiff(from, to)), from.length, lineSeparator)
 }
 
 /** A Y.Text's content as collab clients count it: embeds included, as {@link embed}. */
