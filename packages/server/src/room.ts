@@ -20,7 +20,8 @@ import { Sequencer } from "./sequencer.js"
 import type { Traffic } from "./traffic.js"
 import type { UpdateLog } from "./update-log.js"
 import { carriesNews } from "./carries-news.js"
-import { encodeStateVector, type DeferredState } from "./deferred-state.js"
+import type { DeferredState } from "./deferred-state.js"
+import { LazyDoc, isEmptyStateVector } from "./lazy-doc.js"
 
 /** The limits a Room enforces on every change, whoever makes it. */
 export interface RoomLimits {
@@ -92,32 +93,6 @@ export interface RoomOptions {
   readonly traffic: Traffic
 }
 
-/**
- * What the room accepted and its Y.Doc does not hold yet. A room relays and stores updates as
- * bytes; it applies them to its Y.Doc only when something needs the document itself (a join
- * that has some state, the text, a compaction, a version, a gateway), all of them in one
- * transaction. Only updates known to integrate whole wait here (see {@link Room.canDefer}), so
- * what the room reports of them (applied, stored, relayed) is what applying them would give.
- */
-interface Lag {
-  /** A whole document's state that the Y.Doc (then empty) does not hold: one loaded from one stored part. */
-  readonly base: Uint8Array | null
-  /** Updates accepted after it, in order, each following on exactly from what came before. */
-  readonly updates: Uint8Array[]
-  /** The document's state vector with all of them. */
-  readonly stateVector: Map<number, number>
-}
-
-/**
- * Updates waiting in a lag are applied after the current commit once this many have gathered,
- * in one transaction: a few hundred microseconds at a time, never on the path of an update.
- * Applying a thousand at once, when something needed the document, held a busy server for
- * tens of milliseconds (p99 at 4,000 updates/s rose from 15 to 40 ms).
- */
-const lagBatch = 64
-/** Past this many, an update that could wait is applied at once instead (the lag's bound). */
-const maxLagUpdates = 1024
-
 interface AwarenessChange {
   added: number[]
   updated: number[]
@@ -188,12 +163,9 @@ export class Room {
   private readonly remoteClients = new Map<number, string>()
   private gapTimer: NodeJS.Timeout | null = null
   private filling: Promise<void> | null = null
-  /** The document; read through {@link Room.doc}, which first applies what waits in {@link Room.lag}. */
+  /** The document itself, as the room holds it; read through {@link Room.doc}, which applies what the lazy document holds back. */
   private readonly ydoc: Y.Doc
-  /** What the room accepted and {@link Room.ydoc} does not hold yet, if anything. */
-  private lag: Lag | null
-  /** Whether {@link Room.applyLagLater} is due. */
-  private lagScheduled = false
+  private readonly lazy: LazyDoc
   private readonly bus: RoomBus
   private readonly limits: RoomLimits
   /** Estimated size of the document: what storage held at load plus every update since. */
@@ -206,7 +178,7 @@ export class Room {
   constructor(private readonly options: RoomOptions) {
     this.name = options.name
     this.ydoc = options.doc
-    this.lag = options.deferred ? { base: options.deferred.state, updates: [], stateVector: new Map(options.deferred.stateVector) } : null
+    this.lazy = new LazyDoc(options.doc, options.deferred, options.onBroken)
     this.log = options.log
     this.bus = options.bus
     this.limits = options.limits
@@ -219,47 +191,9 @@ export class Room {
     this.sequencer = new Sequencer(options.head, this.applyRemote)
   }
 
-  /**
-   * The document, holding everything accepted: what waits in the lag is applied first, in one
-   * transaction. Each part of it passed the walker and was checked to integrate whole, so Yjs
-   * should never throw here; if it does, the room is reloaded, as for a broken update.
-   */
+  /** The document, holding everything accepted (see {@link LazyDoc.doc}). */
   private get doc(): Y.Doc {
-    this.applyLag()
-    return this.ydoc
-  }
-
-  /** Applies what waits in the lag, if anything, in one transaction. */
-  private applyLag(): void {
-    const lag = this.lag
-    if (lag) {
-      this.lag = null
-      try {
-        Y.transact(this.ydoc, () => {
-          if (lag.base) Y.applyUpdate(this.ydoc, lag.base)
-          for (const update of lag.updates) Y.applyUpdate(this.ydoc, update)
-        })
-      } catch (error) {
-        this.options.onBroken(error)
-        throw error
-      }
-    }
-  }
-
-  /** Applies the lag after the current commit, once a batch of updates waits there. */
-  private readonly applyLagLater = (): void => {
-    this.lagScheduled = false
-    if (this.gone) return
-    try {
-      this.applyLag()
-    } catch {
-      // Reported as a broken room by applyLag; the room reloads.
-    }
-  }
-
-  /** The clock the document (with what waits in the lag) has reached for `client`. */
-  private stateOf(client: number): number {
-    return this.lag ? (this.lag.stateVector.get(client) ?? 0) : Y.getState(this.ydoc.store, client)
+    return this.lazy.doc
   }
 
   /** Takes the bus subscription made for this room before it loaded; it ends when the room does. */
@@ -285,9 +219,7 @@ export class Room {
 
   /** The document as one Yjs update; with a state vector, only what that state lacks. */
   encodeState(stateVector?: Uint8Array): Uint8Array {
-    const lag = this.lag
-    if (lag?.base && lag.updates.length === 0 && (!stateVector || isEmptyStateVector(stateVector))) return lag.base
-    return Y.encodeStateAsUpdate(this.doc, stateVector)
+    return this.lazy.encodeState(stateVector)
   }
 
   /** The number of connections on the room. */
@@ -367,7 +299,7 @@ export class Room {
     // A gateway's client speaks another protocol; the gateway greets it.
     if (connection.gateway) return
     // Ask for what the client has that we lack; it answers with sync step 2.
-    connection.send((this.stepOneFrame ??= encodeSyncStep1(this.lag ? encodeStateVector(this.lag.stateVector) : Y.encodeStateVector(this.ydoc))))
+    connection.send((this.stepOneFrame ??= encodeSyncStep1(this.lazy.encodeStateVector())))
     if (this.awareness.getStates().size > 0) {
       connection.send(this.encodeAwarenessOf([...this.awareness.getStates().keys()]))
     }
@@ -468,7 +400,7 @@ export class Room {
         return "refused"
       }
       for (const [client, range] of summary.clocks) {
-        if (range.to <= this.stateOf(client)) continue
+        if (range.to <= this.lazy.stateOf(client)) continue
         const owner = this.owners.get(client)
         // Writing new content under a client id another live connection owns would make that
         // user's own next edits collide and be dropped: the attack that silences a user.
@@ -485,7 +417,7 @@ export class Room {
       this.breakDown(mark, source, error)
       throw new ProtocolError("malformed", "update could not be applied", { cause: error })
     }
-    // While updates wait in the lag, nothing waits on dependencies (see canDefer).
+    // While updates wait in the lag, nothing waits on dependencies (see LazyDoc.canDefer).
     const { pendingStructs, pendingDs } = this.ydoc.store
     const pending = (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
     if (pending > this.limits.maxPendingBytes) {
@@ -495,7 +427,7 @@ export class Room {
       this.ydoc.store.pendingDs = null
       throw new ProtocolError("policy", "too many updates waiting on missing dependencies")
     }
-    if (!this.integrated(summary)) return "pending"
+    if (!this.lazy.integrated(summary)) return "pending"
     if (this.bytes === before) return "known"
     // A live connection that wrote new content under a client id owns that id from now on,
     // whether or not it ever set awareness: a stock client whose awareness state is still the
@@ -565,6 +497,7 @@ export class Room {
   /** Releases the document, awareness and bus subscription. Called by the RoomManager. */
   destroy(): void {
     this.gone = true
+    this.lazy.stop()
     if (this.gapTimer) clearTimeout(this.gapTimer)
     this.unsubscribeBus()
     this.awareness.off("update", this.onAwarenessUpdate)
@@ -597,14 +530,6 @@ export class Room {
     }
   }
 
-  /** Whether everything an update carries is now in the document, none of it waiting on dependencies. */
-  private integrated(summary: UpdateSummary): boolean {
-    for (const [client, range] of summary.clocks) {
-      if (this.stateOf(client) < range.to) return false
-    }
-    return summary.deletes.every(({ client, clock, length }) => this.stateOf(client) >= clock + length)
-  }
-
   private applyAwareness(connection: Connection, entries: readonly AwarenessEntry[], update: Uint8Array): void {
     const accepted: AwarenessEntry[] = []
     for (const entry of entries) {
@@ -627,18 +552,14 @@ export class Room {
    * update is applied with a listener, and what Yjs reports as new is stored and relayed.
    */
   private apply(update: Uint8Array, summary: UpdateSummary, origin: unknown): void {
-    if (this.canDefer(summary)) {
-      const lag = (this.lag ??= { base: null, updates: [], stateVector: Y.decodeStateVector(Y.encodeStateVector(this.ydoc)) })
-      lag.updates.push(update)
-      for (const [client, range] of summary.clocks) lag.stateVector.set(client, range.to)
+    // A gateway following the text change by change needs every update in the document.
+    if (!this.watcher && this.lazy.canDefer(summary)) {
+      this.lazy.defer(update, summary)
       this.accepted(update, origin)
-      if (lag.updates.length >= lagBatch && !this.lagScheduled) {
-        this.lagScheduled = true
-        setImmediate(this.applyLagLater)
-      }
+      this.lazy.applySoonIfBatched()
       return
     }
-    if (this.followsOn(summary)) {
+    if (this.lazy.followsOn(summary)) {
       Y.applyUpdate(this.doc, update, origin)
       this.accepted(update, origin)
       return
@@ -649,39 +570,6 @@ export class Room {
     } finally {
       this.doc.off("update", this.accepted)
     }
-  }
-
-  /**
-   * Whether an update may wait in the lag: it follows on exactly from the document's state for
-   * every client it writes, with no gap, and everything it refers to or deletes is in the
-   * document or in itself, so it integrates whole whenever it is applied; nothing waits on
-   * dependencies; and no gateway follows the text change by change.
-   */
-  private canDefer(summary: UpdateSummary): boolean {
-    const { references } = summary
-    if (this.watcher || summary.gaps || summary.clocks.size === 0 || !references) return false
-    if (this.lag ? this.lag.updates.length >= maxLagUpdates : this.ydoc.store.pendingStructs || this.ydoc.store.pendingDs) return false
-    for (const [client, range] of summary.clocks) {
-      if (range.from !== this.stateOf(client)) return false
-    }
-    const reached = (client: number) => summary.clocks.get(client)?.to ?? this.stateOf(client)
-    for (const [client, needed] of references) {
-      if (needed > reached(client)) return false
-    }
-    for (const { client, clock, length } of summary.deletes) {
-      if (clock + length > reached(client)) return false
-    }
-    return true
-  }
-
-  /** Whether every struct of an update is new and integrates now, with nothing pending in the document. */
-  private followsOn(summary: UpdateSummary): boolean {
-    const { store } = this.doc
-    if (summary.gaps || summary.clocks.size === 0 || store.pendingStructs || store.pendingDs) return false
-    for (const [client, range] of summary.clocks) {
-      if (range.from !== Y.getState(store, client)) return false
-    }
-    return true
   }
 
   /** An update changed the document: it is stored, then relayed to peers and published. */
@@ -883,11 +771,6 @@ export class Room {
   private encodeAwarenessOf(clients: number[]): Uint8Array {
     return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients))
   }
-}
-
-/** Whether a state vector is that of a client holding nothing. */
-function isEmptyStateVector(stateVector: Uint8Array): boolean {
-  return stateVector.length === 1 && stateVector[0] === 0
 }
 
 /** Whether a Yjs origin is another instance (or storage read on its behalf). */
