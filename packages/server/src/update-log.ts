@@ -153,6 +153,10 @@ export class UpdateLog {
       for (const fn of this.inFlight.splice(0)) fn()
       const due = this.logLength >= this.options.compactAfterUpdates * this.spread || this.logBytes >= this.options.compactAfterBytes * this.spread
       if (this.compacting && due) {
+        // Not in this stretch of code: the relays of the batch just stored are corked until its
+        // end, and folding the document can hold the event loop for milliseconds (8 ms for a
+        // process's first fold, its code not yet optimized). They leave first.
+        await new Promise<void>((resolve) => setImmediate(resolve))
         await this.compact()
         // Asked for while the compaction ran, with nothing new to store: everything they wait
         // for is stored. Left in place they would wait for the next write, which may never come.
