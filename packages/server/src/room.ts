@@ -163,8 +163,7 @@ export class Room {
   private readonly remoteClients = new Map<number, string>()
   private gapTimer: NodeJS.Timeout | null = null
   private filling: Promise<void> | null = null
-  /** The document itself, as the room holds it; read through {@link Room.doc}, which applies what the lazy document holds back. */
-  private readonly ydoc: Y.Doc
+  /** The document and what it holds back; read through {@link Room.doc}, or `lazy.ydoc` for the document as it stands. */
   private readonly lazy: LazyDoc
   private readonly bus: RoomBus
   private readonly limits: RoomLimits
@@ -177,14 +176,13 @@ export class Room {
 
   constructor(private readonly options: RoomOptions) {
     this.name = options.name
-    this.ydoc = options.doc
     this.lazy = new LazyDoc(options.doc, options.deferred, options.onBroken)
     this.log = options.log
     this.bus = options.bus
     this.limits = options.limits
     this.bytes = options.bytes
     // Awareness reads only the document's client id: it does not need the document's content.
-    this.awareness = new awarenessProtocol.Awareness(this.ydoc)
+    this.awareness = new awarenessProtocol.Awareness(this.lazy.ydoc)
     // The server has no cursor of its own.
     this.awareness.setLocalState(null)
     this.awareness.on("update", this.onAwarenessUpdate)
@@ -418,13 +416,14 @@ export class Room {
       throw new ProtocolError("malformed", "update could not be applied", { cause: error })
     }
     // While updates wait in the lag, nothing waits on dependencies (see LazyDoc.canDefer).
-    const { pendingStructs, pendingDs } = this.ydoc.store
+    const { store } = this.lazy.ydoc
+    const { pendingStructs, pendingDs } = store
     const pending = (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
     if (pending > this.limits.maxPendingBytes) {
       // Content waiting on dependencies is neither stored nor relayed; dropping it loses nothing
       // that was accepted, and the clients that hold it send it again when they resync.
-      this.ydoc.store.pendingStructs = null
-      this.ydoc.store.pendingDs = null
+      store.pendingStructs = null
+      store.pendingDs = null
       throw new ProtocolError("policy", "too many updates waiting on missing dependencies")
     }
     if (!this.lazy.integrated(summary)) return "pending"
@@ -502,7 +501,7 @@ export class Room {
     this.unsubscribeBus()
     this.awareness.off("update", this.onAwarenessUpdate)
     this.awareness.destroy()
-    this.ydoc.destroy()
+    this.lazy.ydoc.destroy()
   }
 
   private assertLive(): void {
