@@ -1,27 +1,16 @@
-import {
-  CloseCode,
-  ProtocolError,
-  encodeAwareness,
-  encodeAwarenessEntries,
-  encodePermissionDenied,
-  encodeSyncStep1,
-  encodeSyncStep2,
-  encodeUpdate,
-  type AwarenessEntry,
-  type Message,
-  type UpdateSummary,
-} from "@tandem/protocol"
-import * as awarenessProtocol from "y-protocols/awareness"
+import { CloseCode, ProtocolError, encodePermissionDenied, encodeSyncStep1, encodeSyncStep2, encodeUpdate, type Message, type UpdateSummary } from "@tandem/protocol"
+import type * as awarenessProtocol from "y-protocols/awareness"
 import * as Y from "yjs"
 import { Connection } from "./connection.js"
-import type { DocumentStore } from "./document-store.js"
+import type { DocumentStore, StoredDocument } from "./document-store.js"
 import type { RoomBus } from "./room-bus.js"
-import { Sequencer } from "./sequencer.js"
 import type { Traffic } from "./traffic.js"
 import type { UpdateLog } from "./update-log.js"
 import { carriesNews } from "./carries-news.js"
 import type { DeferredState } from "./deferred-state.js"
 import { LazyDoc, isEmptyStateVector } from "./lazy-doc.js"
+import { LogFollower } from "./log-follower.js"
+import { Presence } from "./presence.js"
 
 /** The limits a Room enforces on every change, whoever makes it. */
 export interface RoomLimits {
@@ -93,17 +82,6 @@ export interface RoomOptions {
   readonly traffic: Traffic
 }
 
-interface AwarenessChange {
-  added: number[]
-  updated: number[]
-  removed: number[]
-}
-
-/** The origin of changes another instance made, as the room applies them. */
-interface RemoteOrigin {
-  readonly instance: string
-}
-
 /**
  * Follows the document's text for a gateway that keeps a view of it of its own (the collab
  * authority); see {@link Room.watchText}.
@@ -141,12 +119,8 @@ export class Room {
   private readonly connections = new Set<Connection>()
   /** The connections that are {@link Connection.subscribed}, kept apart so a relay walks only them. */
   private readonly subscribers = new Set<Connection>()
-  /**
-   * An index of which live connection owns each client id; each connection keeps its own ids,
-   * and this map only finds the owner of an id. Others may not set or remove that awareness
-   * state, nor write new content under that id.
-   */
-  private readonly owners = new Map<number, Connection>()
+  /** Awareness, and which connection owns each client id: others may not write under an owned id. */
+  private readonly presence: Presence
   /**
    * The sync step 2 for a client that has nothing (an empty state vector), encoded once and
    * kept until the document changes: every fresh page load asks for exactly that.
@@ -155,14 +129,8 @@ export class Room {
   /** The sync step 1 every joining client is sent (the document's state vector), kept until the document changes. */
   private stepOneFrame: Uint8Array | null = null
   private unsubscribeBus: () => void = () => {}
-  /** Orders what this and other instances committed by the store's numbers. */
-  private readonly sequencer: Sequencer
-  /** One origin object per other instance, so awareness tells whose clients are whose. */
-  private readonly remotes = new Map<string, RemoteOrigin>()
-  /** Awareness client ids that came from another instance, by instance. */
-  private readonly remoteClients = new Map<number, string>()
-  private gapTimer: NodeJS.Timeout | null = null
-  private filling: Promise<void> | null = null
+  /** Orders what this and other instances committed by the store's numbers, and fills gaps from storage. */
+  private readonly follower: LogFollower
   /** The document and what it holds back; read through {@link Room.doc}, or `lazy.ydoc` for the document as it stands. */
   private readonly lazy: LazyDoc
   private readonly bus: RoomBus
@@ -182,11 +150,25 @@ export class Room {
     this.limits = options.limits
     this.bytes = options.bytes
     // Awareness reads only the document's client id: it does not need the document's content.
-    this.awareness = new awarenessProtocol.Awareness(this.lazy.ydoc)
-    // The server has no cursor of its own.
-    this.awareness.setLocalState(null)
-    this.awareness.on("update", this.onAwarenessUpdate)
-    this.sequencer = new Sequencer(options.head, this.applyRemote)
+    this.presence = new Presence(this.lazy.ydoc, {
+      name: options.name,
+      connections: this.connections,
+      bus: options.bus,
+      maxAwarenessStateBytes: options.limits.maxAwarenessStateBytes,
+      onBusError: options.onBusError,
+      traffic: options.traffic,
+    })
+    this.awareness = this.presence.awareness
+    this.follower = new LogFollower({
+      name: options.name,
+      store: options.store,
+      head: options.head,
+      gapDelayMs: options.gapDelayMs,
+      apply: this.applyRemote,
+      reload: this.reload,
+      onGapFilled: options.onGapFilled,
+      onError: options.onBusError,
+    })
   }
 
   /** The document, holding everything accepted (see {@link LazyDoc.doc}). */
@@ -202,12 +184,12 @@ export class Room {
 
   /** Whether the document exists: something of it was stored, here or by another instance. */
   get exists(): boolean {
-    return this.log.stored || this.sequencer.head > 0
+    return this.log.stored || this.follower.head > 0
   }
 
   /** Sequence number of the newest stored update this room holds, with all before it. */
   get head(): number {
-    return this.sequencer.head
+    return this.follower.head
   }
 
   /** The document's text. */
@@ -298,9 +280,7 @@ export class Room {
     if (connection.gateway) return
     // Ask for what the client has that we lack; it answers with sync step 2.
     connection.send((this.stepOneFrame ??= encodeSyncStep1(this.lazy.encodeStateVector())))
-    if (this.awareness.getStates().size > 0) {
-      connection.send(this.encodeAwarenessOf([...this.awareness.getStates().keys()]))
-    }
+    this.presence.greet(connection)
   }
 
   /** Removes a connection and, for everyone else, the awareness states it had set. */
@@ -309,12 +289,7 @@ export class Room {
     this.subscribers.delete(connection)
     connection.room = null
     connection.subscribed = false
-    const ids = connection.ownedIds()
-    if (ids.length === 0) return
-    for (const id of ids) {
-      if (this.owners.get(id) === connection) this.owners.delete(id)
-    }
-    awarenessProtocol.removeAwarenessStates(this.awareness, ids, connection)
+    this.presence.leave(connection)
   }
 
   /** Handles one message from `connection`. Throws on input the room cannot apply. */
@@ -357,10 +332,10 @@ export class Room {
       }
       case "awareness":
         this.options.traffic.awarenessReceived++
-        this.applyAwareness(connection, message.entries, message.update)
+        this.presence.receive(connection, message.entries, message.update)
         return
       case "query-awareness":
-        connection.send(this.encodeAwarenessOf([...this.awareness.getStates().keys()]))
+        this.presence.sendAll(connection)
         return
       case "permission-denied":
       case "ack":
@@ -399,7 +374,7 @@ export class Room {
       }
       for (const [client, range] of summary.clocks) {
         if (range.to <= this.lazy.stateOf(client)) continue
-        const owner = this.owners.get(client)
+        const owner = this.presence.ownerOf(client)
         // Writing new content under a client id another live connection owns would make that
         // user's own next edits collide and be dropped: the attack that silences a user.
         if (owner && owner !== source) throw new ProtocolError("policy", "update claims another connection's client id")
@@ -432,11 +407,7 @@ export class Room {
     // whether or not it ever set awareness: a stock client whose awareness state is still the
     // default would otherwise be open to impersonation.
     if (unowned && isConnection(source)) {
-      for (const client of unowned) {
-        if (this.owners.has(client)) continue
-        this.owners.set(client, source)
-        source.claim(client)
-      }
+      for (const client of unowned) this.presence.claim(client, source)
     }
     return "applied"
   }
@@ -486,6 +457,7 @@ export class Room {
   /** Refuses every later write: the document is being deleted. */
   retire(): void {
     this.gone = true
+    this.follower.stop()
   }
 
   /** Whether the room still takes writes: not deleted, not unloaded. */
@@ -497,10 +469,9 @@ export class Room {
   destroy(): void {
     this.gone = true
     this.lazy.stop()
-    if (this.gapTimer) clearTimeout(this.gapTimer)
+    this.follower.stop()
     this.unsubscribeBus()
-    this.awareness.off("update", this.onAwarenessUpdate)
-    this.awareness.destroy()
+    this.presence.destroy()
     this.lazy.ydoc.destroy()
   }
 
@@ -527,20 +498,6 @@ export class Room {
     for (const other of [...this.connections]) {
       if (other !== source) other.close(CloseCode.Internal, "document reloading")
     }
-  }
-
-  private applyAwareness(connection: Connection, entries: readonly AwarenessEntry[], update: Uint8Array): void {
-    const accepted: AwarenessEntry[] = []
-    for (const entry of entries) {
-      if (entry.bytes > this.limits.maxAwarenessStateBytes) throw new ProtocolError("too-big", "awareness state too large")
-      const owner = this.owners.get(entry.clientId)
-      // The stock client re-sends states it heard from others: dropped quietly, never punished.
-      if (owner && owner !== connection) continue
-      accepted.push(entry)
-    }
-    if (accepted.length === 0) return
-    const filtered = accepted.length === entries.length ? update : encodeAwarenessEntries(accepted)
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, filtered, connection)
   }
 
   /**
@@ -604,101 +561,32 @@ export class Room {
   committed(fromSeq: number, updates: readonly Uint8Array[]): void {
     this.bus.publishUpdates(this.name, fromSeq, updates)
     this.options.traffic.busUpdatesPublished++
-    this.sequencer.committed(fromSeq, updates.length)
-    this.watchGap()
+    this.follower.committed(fromSeq, updates.length)
   }
 
   /** Another instance's committed updates, from the bus: applied in log order, never stored again. */
   remoteUpdates(fromSeq: number, updates: readonly Uint8Array[]): void {
-    if (this.gone) return
-    this.sequencer.received(fromSeq, updates)
-    this.watchGap()
+    if (!this.gone) this.follower.received(fromSeq, updates)
   }
 
   /** An awareness update from another instance. */
   remoteAwareness(update: Uint8Array, instance: string): void {
-    if (this.gone) return
-    try {
-      awarenessProtocol.applyAwarenessUpdate(this.awareness, update, this.remoteOrigin(instance))
-    } catch (error) {
-      this.options.onBusError(error)
-    }
+    if (!this.gone) this.presence.remote(update, instance)
   }
 
   /** Another instance stopped: the presence it relayed goes, for everyone here. */
   instanceLost(instance: string): void {
-    const ids = [...this.remoteClients].filter(([, owner]) => owner === instance).map(([id]) => id)
-    if (ids.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, ids, this.remoteOrigin(instance))
+    if (!this.gone) this.presence.instanceLost(instance)
   }
 
-  /**
-   * Sends the presence of this instance's own clients to the other instances again: what was
-   * published while the bus was down or still connecting was lost, and clients only renew their
-   * state every 15 seconds.
-   */
+  /** Sends the presence of this instance's own clients to the other instances again (see {@link Presence.republish}). */
   republishPresence(): void {
-    const local = [...this.awareness.getStates().keys()].filter((id) => this.owners.has(id))
-    if (local.length > 0) this.bus.publishAwareness(this.name, awarenessProtocol.encodeAwarenessUpdate(this.awareness, local))
+    if (!this.gone) this.presence.republish()
   }
 
   /** Reads what other instances stored since this room's head (the bus came back, say). */
   catchUp(): Promise<void> {
-    if (this.gapTimer) {
-      clearTimeout(this.gapTimer)
-      this.gapTimer = null
-    }
-    return this.fill()
-  }
-
-  /**
-   * Something is known to be missing below what arrived: the bus may yet deliver it (it was
-   * published a moment before), so storage is read only if the gap outlasts `gapDelayMs`.
-   */
-  private watchGap(): void {
-    if (!this.sequencer.gapped || this.gapTimer || this.gone) return
-    this.gapTimer = setTimeout(() => {
-      this.gapTimer = null
-      if (this.sequencer.gapped) void this.fill()
-    }, this.options.gapDelayMs)
-  }
-
-  /** Reads the stored updates after the head and applies those this room lacks; one read at a time. */
-  private fill(): Promise<void> {
-    this.filling ??= this.readMissing().finally(() => {
-      this.filling = null
-      this.watchGap()
-    })
-    return this.filling
-  }
-
-  private async readMissing(): Promise<void> {
-    const { store } = this.options
-    try {
-      const since = store.loadSince ? await store.loadSince(this.name, this.sequencer.head) : null
-      if (this.gone) return
-      if (since) {
-        if (this.sequencer.filled(since)) this.options.onGapFilled()
-        return
-      }
-      // Compaction folded what we lack into the snapshot (or the store cannot read a range):
-      // the whole document is read, and Yjs applies only what is new.
-      const stored = await store.load(this.name)
-      if (this.gone || !stored) return
-      this.doc.on("update", this.relayRemote)
-      try {
-        Y.transact(this.doc, () => {
-          if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot, this.filler)
-          for (const update of stored.updates) Y.applyUpdate(this.doc, update.data, this.filler)
-        }, this.filler)
-      } finally {
-        this.doc.off("update", this.relayRemote)
-      }
-      const before = this.sequencer.head
-      this.sequencer.reset(stored.head)
-      if (this.sequencer.head > before) this.options.onGapFilled()
-    } catch (error) {
-      this.options.onBusError(error)
-    }
+    return this.follower.catchUp()
   }
 
   /** Origin of what the room reads back from storage. */
@@ -719,6 +607,23 @@ export class Room {
     }
   }
 
+  /** Applies the whole stored document; Yjs applies only what is new, and that is relayed. */
+  private readonly reload = (stored: StoredDocument): void => {
+    this.doc.on("update", this.relayRemote)
+    try {
+      Y.transact(
+        this.doc,
+        () => {
+          if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot, this.filler)
+          for (const update of stored.updates) Y.applyUpdate(this.doc, update.data, this.filler)
+        },
+        this.filler,
+      )
+    } finally {
+      this.doc.off("update", this.relayRemote)
+    }
+  }
+
   /** Sends an update that is stored already to every subscribed peer. */
   private readonly relayRemote = (update: Uint8Array): void => {
     this.bytes += update.byteLength
@@ -729,52 +634,6 @@ export class Room {
     this.options.traffic.deliveries += this.subscribers.size
     this.watcher?.queued()
   }
-
-  private remoteOrigin(instance: string): RemoteOrigin {
-    let origin = this.remotes.get(instance)
-    if (!origin) this.remotes.set(instance, (origin = Object.freeze({ instance })))
-    return origin
-  }
-
-  private readonly onAwarenessUpdate = (change: AwarenessChange, origin: unknown): void => {
-    const changed = [...change.added, ...change.updated, ...change.removed]
-    const remote = isRemote(origin) ? origin : null
-    if (remote) {
-      for (const id of [...change.added, ...change.updated]) this.remoteClients.set(id, remote.instance)
-      for (const id of change.removed) this.remoteClients.delete(id)
-    } else if (isConnection(origin) && this.connections.has(origin)) {
-      for (const id of [...change.added, ...change.updated]) {
-        if (!this.owners.has(id)) {
-          this.owners.set(id, origin)
-          origin.claim(id)
-        }
-      }
-      for (const id of change.removed) {
-        if (this.owners.get(id) === origin) {
-          this.owners.delete(id)
-          origin.disown(id)
-        }
-      }
-    }
-    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed)
-    const frame = encodeAwareness(update)
-    // Sent to the sender too: the stock client reconnects when it hears nothing for 30 seconds,
-    // and its own awareness renewal coming back is what it hears in a quiet room.
-    for (const connection of this.connections) if (!connection.gateway) connection.send(frame)
-    if (!remote) {
-      this.bus.publishAwareness(this.name, update)
-      this.options.traffic.busAwarenessPublished++
-    }
-  }
-
-  private encodeAwarenessOf(clients: number[]): Uint8Array {
-    return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients))
-  }
-}
-
-/** Whether a Yjs origin is another instance (or storage read on its behalf). */
-function isRemote(origin: unknown): origin is RemoteOrigin {
-  return typeof origin === "object" && origin !== null && !(origin instanceof Connection) && "instance" in origin
 }
 
 /** Whether a write's source (or a Yjs origin) is a connected peer rather than the server. */
