@@ -1,13 +1,13 @@
 import * as Y from "yjs"
-import { CloseCode, validateUpdate } from "@tandem/protocol"
+import { CloseCode } from "@tandem/protocol"
 import type { DocumentStore, Quarantine, StoredDocument } from "./document-store.js"
 import { StorageError } from "./document-store.js"
 import { GroupCommit, type CommitCompanion } from "./group-commit.js"
-import { deferredState, type DeferredState } from "./deferred-state.js"
 import { Room, type RoomLimits } from "./room.js"
 import { localBus, type BusSubscriber, type RoomBus } from "./room-bus.js"
 import type { Traffic } from "./traffic.js"
 import { UpdateLog } from "./update-log.js"
+import { applyStoredParts, foldStored, wholePart } from "./stored-parts.js"
 
 /** What the RoomManager needs to build rooms. */
 export interface RoomManagerOptions {
@@ -230,23 +230,8 @@ export class RoomManager {
    * storage (kept, not deleted) and reported; the document loads from the rest.
    */
   private async restore(name: string, doc: Y.Doc, stored: StoredDocument): Promise<boolean> {
-    const parts: Array<{ seq: number | null; data: Uint8Array }> = [
-      ...(stored.snapshot ? [{ seq: null, data: stored.snapshot }] : []),
-      ...stored.updates,
-    ]
-    const bad: Array<number | null> = []
-    Y.transact(doc, () => {
-      for (const part of parts) {
-        try {
-          validateUpdate(part.data)
-          Y.applyUpdate(doc, part.data)
-        } catch {
-          bad.push(part.seq)
-        }
-      }
-    })
-    if (bad.length === 0) return true
-    const quarantine = { snapshot: bad.includes(null), seqs: bad.filter((seq): seq is number => seq !== null) }
+    const quarantine = applyStoredParts(doc, stored)
+    if (!quarantine) return true
     this.options.onQuarantined(name, quarantine)
     try {
       await this.options.store.quarantine(name, quarantine)
@@ -319,17 +304,7 @@ export class RoomManager {
    */
   private async readSnapshot(name: string): Promise<{ snapshot: Uint8Array; upTo: number } | null> {
     const stored = await this.options.store.load(name)
-    if (!stored) return null
-    const doc = new Y.Doc({ gc: true })
-    try {
-      Y.transact(doc, () => {
-        if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
-        for (const update of stored.updates) Y.applyUpdate(doc, update.data)
-      })
-      return { snapshot: Y.encodeStateAsUpdate(doc), upTo: stored.head }
-    } finally {
-      doc.destroy()
-    }
+    return stored ? { snapshot: foldStored(stored), upTo: stored.head } : null
   }
 
   /** Empties a broken room: everyone reconnects to a fresh load of what storage holds. */
@@ -401,15 +376,5 @@ export class RoomManager {
     subscription.attach(room)
     this.options.onLoaded(room, performance.now() - started)
     return room
-  }
-}
-
-/** A stored part as a deferred state, when it walks cleanly and holds a whole document. */
-function wholePart(part: Uint8Array): DeferredState | null {
-  try {
-    return deferredState(part, validateUpdate(part, { references: true }))
-  } catch {
-    // Refused by the walker: applied at load, which moves it aside.
-    return null
   }
 }

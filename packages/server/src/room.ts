@@ -11,6 +11,7 @@ import type { DeferredState } from "./deferred-state.js"
 import { LazyDoc, isEmptyStateVector } from "./lazy-doc.js"
 import { LogFollower } from "./log-follower.js"
 import { Presence } from "./presence.js"
+import { applyStored } from "./stored-parts.js"
 
 /** The limits a Room enforces on every change, whoever makes it. */
 export interface RoomLimits {
@@ -611,14 +612,7 @@ export class Room {
   private readonly reload = (stored: StoredDocument): void => {
     this.doc.on("update", this.relayRemote)
     try {
-      Y.transact(
-        this.doc,
-        () => {
-          if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot, this.filler)
-          for (const update of stored.updates) Y.applyUpdate(this.doc, update.data, this.filler)
-        },
-        this.filler,
-      )
+      applyStored(this.doc, stored, this.filler)
     } finally {
       this.doc.off("update", this.relayRemote)
     }
