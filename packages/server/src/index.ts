@@ -1,15 +1,6 @@
-export {
-  createSyncServer,
-  defaults,
-  type SyncServer,
-  type SyncServerOptions,
-  type Limits,
-  type ServerEvents,
-  type ServerStats,
-  type UpgradeRefusal,
-  type ClientProtocol,
-  type RoomOverview,
-} from "./sync-server.js"
+export { createSyncServer, type SyncServer, type ServerStats, type ClientProtocol, type RoomOverview } from "./sync-server.js"
+export { defaults, type SyncServerOptions, type Limits } from "./server-options.js"
+export type { ServerEvents, UpgradeRefusal } from "./server-events.js"
 export { Traffic } from "./traffic.js"
 export { Connection, type Socket, type ConnectionHandler, type ConnectionLimits, type JoinedRoom, type Gateway } from "./connection.js"
 export { AuthError, openAuthorizer, type Authorizer, type AuthRequest, type Grant, type AuthErrorCode, type Access, type Visibility } from "./auth.js"

@@ -2,163 +2,18 @@ import { CloseCode, type Message } from "@tandem/protocol"
 import { AuthError, openAuthorizer, type Authorizer, type Grant } from "./auth.js"
 import { systemClock, type Clock } from "./clock.js"
 import { Connection, type ConnectionHandler, type Socket } from "./connection.js"
-import { StorageError, type DocumentStore, type Quarantine, type VersionInfo } from "./document-store.js"
+import { StorageError, type DocumentStore } from "./document-store.js"
 import { Emitter } from "./emitter.js"
 import { History, type HistoryOptions } from "./history.js"
-import { defaultRetention, type RetentionPolicy } from "./retention.js"
 import { createConsoleLogger, type Logger } from "./logger.js"
 import { localBus, type RoomBus } from "./room-bus.js"
 import { RoomManager } from "./room-manager.js"
 import type { Room } from "./room.js"
 import { Traffic } from "./traffic.js"
 import { CollabGateway } from "./collab/collab-gateway.js"
-import { Webhooks, type WebhookOptions } from "./webhooks/webhooks.js"
-
-/**
- * Limits on what one peer may do, so no one can hurt anyone else. The defaults leave room for a
- * fast typist, a paste of a large file, a client replaying its offline edits and an office of
- * people behind one IP address.
- */
-export interface Limits {
-  /** Largest frame a client may send; a larger one closes the connection with 1009. */
-  readonly maxFrameBytes: number
-  /** Largest document (estimated from stored and accepted updates); an update that would pass it is refused with 1009. */
-  readonly maxDocumentBytes: number
-  /** Largest awareness state of one client, as JSON; a larger one closes with 1009. */
-  readonly maxAwarenessStateBytes: number
-  /** Messages a connection may send per second on average (bursts up to ten times that pass); more closes with 1008. */
-  readonly maxMessagesPerSecond: number
-  /** Bytes a connection may send per second on average (bursts up to two frames of the maximum size pass); more closes with 1008. */
-  readonly maxBytesPerSecond: number
-  /** Bytes of updates a document may hold waiting on missing dependencies; the update that passes it closes with 1008. */
-  readonly maxPendingBytes: number
-  /** Open connections in all; more are refused with HTTP 503. */
-  readonly maxConnections: number
-  /** Open connections from one IP address; more are refused with HTTP 503. */
-  readonly maxConnectionsPerIp: number
-  /** Bytes waiting to be sent to one peer; a peer that does not read past this is dropped. */
-  readonly maxBufferedBytes: number
-  /** Frames a connection may send before its document has loaded; more closes with 1008. */
-  readonly maxQueuedFrames: number
-}
-
-/** Options of {@link createSyncServer}. Only `store` is required. */
-export interface SyncServerOptions {
-  /** Where documents are kept. The server never closes it; its owner does, after `close()`. */
-  readonly store: DocumentStore
-  readonly logger?: Logger
-  /** Decides who may open which document; by default everyone may read and write everything. */
-  readonly authorizer?: Authorizer
-  /** Cross-instance fan-out; a server running alone needs none. */
-  readonly bus?: RoomBus
-  readonly limits?: Partial<Limits>
-  /** Each room compacts at between 0.75 and 1.25 times these, so rooms do not compact together. */
-  readonly compaction?: {
-    /** Fold the update log into a snapshot once it holds this many updates. Default 1,000. */
-    readonly afterUpdates?: number
-    /** ... or this many bytes. Default 1 MiB. */
-    readonly afterBytes?: number
-  }
-  readonly storageRetry?: {
-    /** Delay before the first retry of a failed write. Default 100 ms, doubling each time. */
-    readonly initialDelayMs?: number
-    /** Longest delay between retries. Default 5 s. */
-    readonly maxDelayMs?: number
-  }
-  /**
-   * Automatic versions and their retention, when the store keeps versions; `false` takes none
-   * automatically (versions can still be named through the API).
-   */
-  readonly history?: false | { readonly idleMs?: number; readonly maxIntervalMs?: number; readonly retention?: Partial<RetentionPolicy> }
-  /** Time as the server reads it, for versions and their schedule. Default: the system clock. */
-  readonly clock?: Clock
-  /**
-   * With a bus: how long a gap in a document's numbering (another instance's update that has not
-   * arrived, though a later one has) may last before the room reads it from storage. Default 200 ms.
-   */
-  readonly gapDelayMs?: number
-  /** The `/collab` endpoint for `@codemirror/collab` clients. */
-  readonly collab?: {
-    /** Updates each room keeps for collab clients that reconnect; one further behind is sent the document again. Default 1,000. */
-    readonly maxLogUpdates?: number
-  }
-  /** Deliver events to a URL, signed, at least once; needs a store with an `outbox`. */
-  readonly webhooks?: WebhookOptions
-}
-
-/** Defaults of every option, in one place. */
-export const defaults = {
-  limits: {
-    maxFrameBytes: 16 << 20,
-    maxDocumentBytes: 64 << 20,
-    maxAwarenessStateBytes: 64 << 10,
-    maxMessagesPerSecond: 1000,
-    maxBytesPerSecond: 8 << 20,
-    maxPendingBytes: 4 << 20,
-    maxConnections: 10_000,
-    maxConnectionsPerIp: 500,
-    maxBufferedBytes: 32 << 20,
-    maxQueuedFrames: 1000,
-  } satisfies Limits,
-  compaction: { afterUpdates: 1000, afterBytes: 1 << 20 },
-  storageRetry: { initialDelayMs: 100, maxDelayMs: 5000 },
-  history: { idleMs: 2 * 60_000, maxIntervalMs: 10 * 60_000, retention: defaultRetention },
-  collab: { maxLogUpdates: 1000 },
-} as const
-
-/** Events of a {@link SyncServer}, by name. */
-export interface ServerEvents {
-  "room-loaded": { readonly doc: string; readonly ms: number }
-  "room-unloaded": { readonly doc: string }
-  "connection-opened": { readonly doc: string; readonly connection: number; readonly user: string | null }
-  "connection-closed": { readonly doc: string; readonly connection: number; readonly user: string | null }
-  "connection-failed": { readonly doc: string; readonly connection: number; readonly code: number; readonly error: unknown }
-  "save-failed": { readonly doc: string; readonly error: StorageError; readonly attempt: number }
-  compacted: { readonly doc: string; readonly head: number; readonly bytes: number }
-  quarantined: { readonly doc: string; readonly parts: Quarantine }
-  "version-created": { readonly doc: string; readonly version: VersionInfo }
-  "document-deleted": { readonly doc: string }
-  /**
-   * Storage failed to load the document a connection was opening; it is closed with 1011. Each
-   * connection waiting on the failed load gets one.
-   */
-  "load-failed": { readonly doc: string; readonly error: StorageError }
-  /**
-   * A storage transaction of accepted updates committed, after `ms` milliseconds. With a store
-   * that has `appendMany`, the documents that wrote in one turn of the event loop share one.
-   */
-  "commit-finished": { readonly ms: number; readonly updates: number }
-  /**
-   * The transport refused an upgrade request before any socket existed: `status` is the HTTP
-   * status it answered, `doc` the document asked for once the name was read.
-   */
-  "upgrade-refused": { readonly status: number; readonly reason: UpgradeRefusal; readonly doc: string | null }
-  /**
-   * The transport cut a peer off without a closing handshake: it stopped reading (`slow`, its
-   * unsent frames passed `maxBufferedBytes`) or did not answer a ping (`ping`).
-   */
-  "peer-dropped": { readonly doc: string; readonly connection: number; readonly reason: "slow" | "ping" }
-  /** With a bus: a room read from storage updates of other instances the bus had not brought. */
-  "bus-gap-filled": { readonly doc: string }
-}
-
-/**
- * Why an upgrade request was refused, with the HTTP status each gets: `not-found` (404, not a
- * sync path), `bad-name` (400, not a valid document name), `bad-handshake` (400, not a valid
- * WebSocket handshake), `origin` (403, an origin not allowed), `connections` and
- * `connections-per-ip` (503, a connection limit), `unauthenticated` (401) and `forbidden` (403)
- * from the authorizer, `authorizer-failed` (500, the authorizer threw something else).
- */
-export type UpgradeRefusal =
-  | "not-found"
-  | "bad-name"
-  | "bad-handshake"
-  | "origin"
-  | "connections"
-  | "connections-per-ip"
-  | "unauthenticated"
-  | "forbidden"
-  | "authorizer-failed"
+import { Webhooks } from "./webhooks/webhooks.js"
+import { defaults, type Limits, type SyncServerOptions } from "./server-options.js"
+import type { ServerEvents, UpgradeRefusal } from "./server-events.js"
 
 /** What a connection's client speaks: see {@link SyncServer.connect}. */
 export type ClientProtocol = "y-websocket" | "collab"
