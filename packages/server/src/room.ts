@@ -116,7 +116,6 @@ export class RoomGoneError extends Error {
 export class Room {
   readonly name: string
   readonly log: UpdateLog
-  readonly awareness: awarenessProtocol.Awareness
   private readonly connections = new Set<Connection>()
   /** The connections that are {@link Connection.subscribed}, kept apart so a relay walks only them. */
   private readonly subscribers = new Set<Connection>()
@@ -159,7 +158,6 @@ export class Room {
       onBusError: options.onBusError,
       traffic: options.traffic,
     })
-    this.awareness = this.presence.awareness
     this.follower = new LogFollower({
       name: options.name,
       store: options.store,
@@ -170,6 +168,11 @@ export class Room {
       onGapFilled: options.onGapFilled,
       onError: options.onBusError,
     })
+  }
+
+  /** Everyone's presence on the document (Yjs awareness), here and on other instances. */
+  get awareness(): awarenessProtocol.Awareness {
+    return this.presence.awareness
   }
 
   /** The document, holding everything accepted (see {@link LazyDoc.doc}). */
