@@ -2,7 +2,7 @@ import { createHash } from "node:crypto"
 import { validateUpdate } from "@tandem/protocol"
 import * as Y from "yjs"
 import type { StoredVersion, VersionInfo } from "./document-store.js"
-import { contentKey, type Applied, type ServerWrite } from "./room.js"
+import { contentKey, type Applied, type ServerWrite } from "./room-types.js"
 import type { SyncServer } from "./sync-server.js"
 import { applyTextEdits, textDiff } from "@tandem/protocol"
 import { lineDiff, type LineHunk } from "./text-diff.js"
@@ -54,7 +54,7 @@ export function stateText(state: Uint8Array): string {
 export function readTagged(sync: SyncServer, doc: string): Promise<{ text: string; tag: string } | null> {
   return sync.withRoom(doc, (room) => {
     if (!room.exists) return null
-    const text = room.text()
+    const text = room.text.toString()
     return { text, tag: textTag(text) }
   })
 }
@@ -79,14 +79,14 @@ export interface TextWritten {
 export function writeText(sync: SyncServer, doc: string, text: string, options: { ifMatch: string | null; write: ServerWrite }): Promise<TextWritten> {
   return sync.withRoom(doc, async (room) => {
     const existed = room.exists
-    const current = room.text()
+    const current = room.text.toString()
     if (options.ifMatch !== null && !tagMatches(options.ifMatch, existed ? textTag(current) : null)) {
       throw new DocumentError("precondition-failed", "the document changed since that version of it was read")
     }
     const edits = textDiff(current, text)
     if (edits.length > 0) room.editText(options.write, Buffer.byteLength(text), (ytext) => applyTextEdits(ytext, edits))
     await room.stored()
-    return { tag: textTag(room.text()), created: !existed && room.exists }
+    return { tag: textTag(room.text.toString()), created: !existed && room.exists }
   })
 }
 
@@ -188,10 +188,10 @@ export async function restoreVersion(sync: SyncServer, doc: string, id: string, 
   const text = stateText(version.state)
   return sync.withRoom(doc, async (room) => {
     const saved = await history.take(room, { kind: "auto", label: `Before restoring version ${id}`, author: write.userId })
-    const edits = textDiff(room.text(), text)
+    const edits = textDiff(room.text.toString(), text)
     if (edits.length > 0) room.editText(write, Buffer.byteLength(text), (ytext) => applyTextEdits(ytext, edits))
     await room.stored()
     const { state: _state, ...restored } = version
-    return { restored, saved, tag: textTag(room.text()) }
+    return { restored, saved, tag: textTag(room.text.toString()) }
   })
 }

@@ -1,7 +1,8 @@
 import type { Clock, ClockTimer } from "./clock.js"
 import { StorageError, type VersionInfo, type VersionStore } from "./document-store.js"
 import { versionsToThin, type RetentionPolicy } from "./retention.js"
-import { RoomGoneError, type Room } from "./room.js"
+import type { Room } from "./room.js"
+import { RoomGoneError } from "./room-types.js"
 
 /** When automatic versions are taken, and how long they are kept. */
 export interface HistoryOptions {

@@ -11,42 +11,9 @@ import type { DeferredState } from "./deferred-state.js"
 import { LazyDoc, isEmptyStateVector } from "./lazy-doc.js"
 import { LogFollower } from "./log-follower.js"
 import { Presence } from "./presence.js"
+import { RoomText } from "./room-text.js"
+import { RoomGoneError, contentKey, type Applied, type RoomLimits, type ServerWrite, type WriteSource } from "./room-types.js"
 import { applyStored } from "./stored-parts.js"
-
-/** The limits a Room enforces on every change, whoever makes it. */
-export interface RoomLimits {
-  readonly maxDocumentBytes: number
-  readonly maxAwarenessStateBytes: number
-  readonly maxPendingBytes: number
-}
-
-/** Name of the shared text every Tandem client edits. */
-export const contentKey = "content"
-
-/**
- * A change made by the server on someone's behalf, not by a connected peer: a write through the
- * HTTP API, a restore, a gateway for other clients. Passed as the source of
- * {@link Room.applyUpdate} and {@link Room.editText}; each write gets an object of its own.
- */
-export interface ServerWrite {
-  readonly kind: "api" | "restore" | "gateway"
-  /** The user it is made for (a token's `sub`), or `null`. */
-  readonly userId: string | null
-}
-
-/** Who a change comes from: a connected peer, or the server on someone's behalf. */
-export type WriteSource = Connection | ServerWrite
-
-/** What became of an update given to {@link Room.applyUpdate}. */
-export type Applied =
-  /** All of it is in the document; what was new is being stored, then relayed. */
-  | "applied"
-  /** Nothing in it was new. */
-  | "known"
-  /** Some of it waits in Yjs on missing dependencies, neither stored nor relayed until they arrive. */
-  | "pending"
-  /** Refused and the sender keeps its connection: news from a read-only connection. */
-  | "refused"
 
 /** What a Room is built from; see {@link RoomManager}. */
 export interface RoomOptions {
@@ -84,28 +51,6 @@ export interface RoomOptions {
 }
 
 /**
- * Follows the document's text for a gateway that keeps a view of it of its own (the collab
- * authority); see {@link Room.watchText}.
- */
-export interface TextWatcher {
-  /**
-   * The text changed, whoever changed it: Yjs's event and the transaction's origin (the write's
-   * source, or another instance's). Called inside the change, before it is queued for storage.
-   */
-  changed(event: Y.YTextEvent, origin: unknown): void
-  /**
-   * Every change reported so far is queued for storage (or was stored by another instance):
-   * `room.log.afterStored` now runs once they are all stored.
-   */
-  queued(): void
-}
-
-/** Thrown by a write to a room whose document was deleted or unloaded. */
-export class RoomGoneError extends Error {
-  override readonly name = "RoomGoneError"
-}
-
-/**
  * One loaded document and the connections on it. Every change to the document, whatever its
  * source, goes through one path here: checked against the limits, stored by the room's
  * {@link UpdateLog} before anyone sees it, then relayed to every subscribed peer and published
@@ -139,12 +84,13 @@ export class Room {
   private bytes: number
   private gone = false
   private changedAt: number | null = null
-  /** The one gateway following the text, if any. */
-  private watcher: TextWatcher | null = null
+  /** The document read as text, and the gateway following it change by change, if any. */
+  readonly text: RoomText
 
   constructor(private readonly options: RoomOptions) {
     this.name = options.name
     this.lazy = new LazyDoc(options.doc, options.deferred, options.onBroken)
+    this.text = new RoomText(options.name, () => this.doc)
     this.log = options.log
     this.bus = options.bus
     this.limits = options.limits
@@ -196,11 +142,6 @@ export class Room {
     return this.follower.head
   }
 
-  /** The document's text. */
-  text(): string {
-    return this.doc.getText(contentKey).toString()
-  }
-
   /** The document as one Yjs update; with a state vector, only what that state lacks. */
   encodeState(stateVector?: Uint8Array): Uint8Array {
     return this.lazy.encodeState(stateVector)
@@ -231,49 +172,6 @@ export class Room {
   /** Resolves once everything applied so far is stored. */
   stored(): Promise<void> {
     return new Promise((resolve) => this.log.afterStored(resolve))
-  }
-
-  /**
-   * Has `watcher` follow every change of the text from now on (see {@link TextWatcher}); one
-   * watcher per room. Returns the function that stops it.
-   *
-   * @throws {Error} when another watcher follows the text already.
-   */
-  watchText(watcher: TextWatcher): () => void {
-    if (this.watcher) throw new Error(`room "${this.name}" has a text watcher already`)
-    const text = this.doc.getText(contentKey)
-    const observer = (event: Y.YTextEvent, transaction: Y.Transaction) => watcher.changed(event, transaction.origin)
-    text.observe(observer)
-    this.watcher = watcher
-    return () => {
-      text.unobserve(observer)
-      if (this.watcher === watcher) this.watcher = null
-    }
-  }
-
-  /**
-   * The Yjs relative position of `index` in the text (before the character there), for a
-   * gateway publishing a cursor to awareness the way Yjs editors do.
-   */
-  relativePosition(index: number): Y.RelativePosition {
-    return Y.createRelativePositionFromTypeIndex(this.doc.getText(contentKey), index)
-  }
-
-  /**
-   * Where in the text a relative position (from a peer's awareness, read with `decodeCursor`) is
-   * now; `null` when it is not a position in the text.
-   */
-  textIndex(position: Y.RelativePosition): number | null {
-    const text = this.doc.getText(contentKey)
-    // A position naming a root type by key would make Yjs create a type under any key a peer sends.
-    if (position.item === null && position.tname !== null && position.tname !== contentKey) return null
-    try {
-      const absolute = Y.createAbsolutePositionFromRelativePosition(position, this.doc)
-      return absolute && absolute.type === text ? absolute.index : null
-    } catch {
-      // Ids of structs this document garbage-collected, or of other kinds of struct.
-      return null
-    }
   }
 
   /** Adds a connection and starts the sync handshake with it. */
@@ -513,7 +411,7 @@ export class Room {
    */
   private apply(update: Uint8Array, summary: UpdateSummary, origin: unknown): void {
     // A gateway following the text change by change needs every update in the document.
-    if (!this.watcher && this.lazy.canDefer(summary)) {
+    if (!this.text.watched && this.lazy.canDefer(summary)) {
       this.lazy.defer(update, summary)
       this.accepted(update, origin)
       this.lazy.applySoonIfBatched()
@@ -552,7 +450,7 @@ export class Room {
       // Counted once per commit callback, not per send: the relay loop is the hot path.
       this.options.traffic.deliveries += sent
     })
-    this.watcher?.queued()
+    this.text.queued()
     // Read once per change, here; the version history reads it from the room.
     this.changedAt = this.options.now()
     this.options.onChanged(this)
@@ -629,7 +527,7 @@ export class Room {
     const frame = encodeUpdate(update)
     for (const connection of this.subscribers) connection.send(frame)
     this.options.traffic.deliveries += this.subscribers.size
-    this.watcher?.queued()
+    this.text.queued()
   }
 }
 

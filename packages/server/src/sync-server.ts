@@ -330,7 +330,7 @@ class Server implements SyncServer, ConnectionHandler {
   }
 
   readText(doc: string): Promise<string | null> {
-    return this.withRoom(doc, (room) => (room.exists ? room.text() : null))
+    return this.withRoom(doc, (room) => (room.exists ? room.text.toString() : null))
   }
 
   async withRoom<T>(doc: string, fn: (room: Room) => T | Promise<T>): Promise<T> {

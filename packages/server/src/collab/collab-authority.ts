@@ -14,7 +14,8 @@ import {
   type CollabUser,
 } from "@tandem/protocol"
 import type * as Y from "yjs"
-import type { Room, ServerWrite } from "../room.js"
+import type { Room } from "../room.js"
+import type { ServerWrite } from "../room-types.js"
 import type { CollabClient } from "./collab-client.js"
 import { CollabLog, logEntry, type CollabLogEntry } from "./collab-log.js"
 import { peerOf } from "./collab-presence.js"
@@ -72,8 +73,8 @@ export class CollabAuthority {
     private readonly room: Room,
     private readonly maxLogUpdates: number,
   ) {
-    this.head = this.shown = textOf(room.text())
-    room.watchText({ changed: (event, origin) => this.changed(event, origin), queued: () => this.queued() })
+    this.head = this.shown = textOf(room.text.toString())
+    room.text.watch({ changed: (event, origin) => this.changed(event, origin), queued: () => this.queued() })
     room.awareness.on("change", this.onAwareness)
     this.whenStored(() => {
       this.ready = true
@@ -183,7 +184,7 @@ export class CollabAuthority {
       // Past text inserted right at the caret, as the relative position made from it will move.
       const forward = (pos: number) => later.reduce((at, entry) => entry.changes.mapPos(at, 1), Math.min(pos, length))
       // The layout y-codemirror.next publishes and reads: every field present, nulls kept.
-      cursor = encodeCursor({ anchor: this.room.relativePosition(forward(selection.anchor)), head: this.room.relativePosition(forward(selection.head)) })
+      cursor = encodeCursor({ anchor: this.room.text.relativePosition(forward(selection.anchor)), head: this.room.text.relativePosition(forward(selection.head)) })
     }
     // The fields Yjs editors read: `user` and `cursor`.
     const state = { user, cursor }
@@ -305,7 +306,7 @@ export class CollabAuthority {
   private peer(id: number, state: unknown): CollabPeer | null {
     const unshown = this.log.range(this.visible, this.log.head).reverse()
     return peerOf(id, state, (position) => {
-      const index = this.room.textIndex(position)
+      const index = this.room.text.indexOf(position)
       if (index === null || index > this.head.length) return null
       return unshown.reduce((at, entry) => entry.changes.invertedDesc.mapPos(at, -1), index)
     })

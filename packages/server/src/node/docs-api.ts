@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { Grant } from "../auth.js"
 import type { VersionInfo } from "../document-store.js"
 import * as documents from "../documents.js"
-import type { ServerWrite } from "../room.js"
+import type { ServerWrite } from "../room-types.js"
 import type { SyncServer } from "../sync-server.js"
 import { ApiError, rawPath, requestToken, sendError } from "./http.js"
 import { listDocuments } from "./list-api.js"

@@ -4,7 +4,7 @@ import type { Response } from "express"
 import { AuthError } from "../auth.js"
 import { StorageError } from "../document-store.js"
 import { DocumentError } from "../documents.js"
-import { RoomGoneError } from "../room.js"
+import { RoomGoneError } from "../room-types.js"
 
 /** The request path as sent, before any decoding or normalisation of `.` segments. */
 export function rawPath(url: string | undefined): string {

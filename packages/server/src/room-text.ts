@@ -1,0 +1,78 @@
+import * as Y from "yjs"
+import { contentKey, type TextWatcher } from "./room-types.js"
+
+/**
+ * A room's document read as the text its editors edit, for those who need it as text: the HTTP
+ * API, the version history, and a gateway that keeps a view of the text of its own (the collab
+ * authority), which also follows it change by change. It only reads: every change goes through
+ * the room's write path (`Room.editText`).
+ */
+export class RoomText {
+  /** The one gateway following the text, if any. */
+  private watcher: TextWatcher | null = null
+
+  /** `doc` gives the document holding everything accepted (the room applies what it held back first). */
+  constructor(
+    private readonly name: string,
+    private readonly doc: () => Y.Doc,
+  ) {}
+
+  /** Whether a gateway follows the text: every update must then be applied as it comes. */
+  get watched(): boolean {
+    return this.watcher !== null
+  }
+
+  /** The text, as it stands. */
+  toString(): string {
+    return this.doc().getText(contentKey).toString()
+  }
+
+  /**
+   * Has `watcher` follow every change of the text from now on (see {@link TextWatcher}); one
+   * watcher per room. Returns the function that stops it.
+   *
+   * @throws {Error} when another watcher follows the text already.
+   */
+  watch(watcher: TextWatcher): () => void {
+    if (this.watcher) throw new Error(`room "${this.name}" has a text watcher already`)
+    const text = this.doc().getText(contentKey)
+    const observer = (event: Y.YTextEvent, transaction: Y.Transaction) => watcher.changed(event, transaction.origin)
+    text.observe(observer)
+    this.watcher = watcher
+    return () => {
+      text.unobserve(observer)
+      if (this.watcher === watcher) this.watcher = null
+    }
+  }
+
+  /** The room queued every change reported so far for storage (see {@link TextWatcher.queued}). */
+  queued(): void {
+    this.watcher?.queued()
+  }
+
+  /**
+   * The Yjs relative position of `index` in the text (before the character there), for a
+   * gateway publishing a cursor to awareness the way Yjs editors do.
+   */
+  relativePosition(index: number): Y.RelativePosition {
+    return Y.createRelativePositionFromTypeIndex(this.doc().getText(contentKey), index)
+  }
+
+  /**
+   * Where in the text a relative position (from a peer's awareness, read with `decodeCursor`) is
+   * now; `null` when it is not a position in the text.
+   */
+  indexOf(position: Y.RelativePosition): number | null {
+    const doc = this.doc()
+    const text = doc.getText(contentKey)
+    // A position naming a root type by key would make Yjs create a type under any key a peer sends.
+    if (position.item === null && position.tname !== null && position.tname !== contentKey) return null
+    try {
+      const absolute = Y.createAbsolutePositionFromRelativePosition(position, doc)
+      return absolute && absolute.type === text ? absolute.index : null
+    } catch {
+      // Ids of structs this document garbage-collected, or of other kinds of struct.
+      return null
+    }
+  }
+}
