@@ -19,6 +19,7 @@ import type { ServerWrite } from "../room-types.js"
 import type { CollabClient } from "./collab-client.js"
 import { CollabLog, logEntry, type CollabLogEntry } from "./collab-log.js"
 import { peerOf } from "./collab-presence.js"
+import { changesOfEvent } from "./text-events.js"
 import { applyChanges, changesOfDelta, changesOfDiff, estimatedBytes, indexedText, splitsPair, splitsSurrogates, textOf } from "./text-changes.js"
 
 /** The client id of every update that came from the Yjs side: peers, other instances, the API. */
@@ -217,7 +218,8 @@ export class CollabAuthority {
       if (this.head.length !== ytext.length) this.restart(ytext)
       return
     }
-    const changes = changesOfDelta(event.delta, this.head.length)
+    // Read from the changed items where that is cheap; Yjs's delta walks the whole text.
+    const changes = changesOfEvent(event, this.head.length) ?? changesOfDelta(event.delta, this.head.length)
     if (!changes) return this.restart(ytext)
     this.head = changes.apply(this.head)
     this.log.append(logEntry(yjsClientID, changes))

@@ -6,7 +6,7 @@ import { textChangeSpecs, textDiff } from "@tandem/protocol"
  * What a Y.Text embed (a non-string insert, which Tandem's editors never make) stands for in the
  * collab text: one object replacement character, so positions still count as Y.Text indexes do.
  */
-const embed = "\uFFFC"
+export const embed = "\uFFFC"
 
 /**
  * Collab text is split only at `"\n"`: a `"\r"` stays a character of its line, so `"\r\n"` is two

@@ -1,0 +1,118 @@
+import type { ChangeSet, Text } from "@codemirror/state"
+import * as prng from "lib0/prng"
+import { describe, expect, it } from "vitest"
+import * as Y from "yjs"
+import { changesOfDelta, indexedText, textOf } from "../src/collab/text-changes.js"
+import { changesOfEvent } from "../src/collab/text-events.js"
+
+const seed = Number(process.env.TANDEM_SEED ?? 20261201)
+/** Rounds of random edits and syncs; TANDEM_TEXT_EVENT_ROUNDS raises it for a longer run. */
+const rounds = Number(process.env.TANDEM_TEXT_EVENT_ROUNDS ?? 4000)
+
+describe("changesOfEvent", () => {
+  it(`gives the ChangeSet the delta gives, whenever it gives one (seed ${seed})`, () => {
+    console.log(`text-events seed: ${seed} (rerun with TANDEM_SEED=${seed})`)
+    const gen = prng.create(seed)
+    const server = new Y.Doc()
+    server.clientID = 100
+    const clients = [1, 2, 3].map((id) => {
+      const doc = new Y.Doc()
+      doc.clientID = id
+      return doc
+    })
+    // What each client made and the server has not applied yet.
+    const unsent = new Map<Y.Doc, Uint8Array[]>(clients.map((doc) => [doc, []]))
+    for (const doc of clients) doc.on("update", (update: Uint8Array, origin: unknown) => origin !== "server" && unsent.get(doc)!.push(update))
+
+    let head: Text = textOf("")
+    let events = 0
+    let answered = 0
+    server.getText("content").observe((event) => {
+      events++
+      const length = head.length
+      const fast = changesOfEvent(event, length)
+      const slow = changesOfDelta(event.delta, length)!
+      expect(slow, "the delta fits the text").not.toBeNull()
+      if (fast) {
+        answered++
+        expect(fast.toJSON()).toEqual(slow.toJSON())
+      }
+      head = slow.apply(head)
+    })
+
+    // No surrogate pairs: Yjs replaces a pair it splits with U+FFFD without an event, which the
+    // collab authority reconciles apart (splitsSurrogates); both ways of reading a change see it alike.
+    const pieces = ["a", "bc", "def\n", "\n", "xyz ", "é", "long piece of text "]
+    const edit = (text: Y.Text) => {
+      const action = prng.uint32(gen, 0, 99)
+      const at = prng.uint32(gen, 0, text.length)
+      if (action < 55 || text.length === 0) text.insert(at, prng.oneOf(gen, pieces))
+      else if (action < 85) text.delete(Math.min(at, text.length - 1), prng.uint32(gen, 1, Math.min(12, text.length - Math.min(at, text.length - 1))))
+      else if (action < 92) text.insertEmbed(at, { image: "x" })
+      else text.format(Math.min(at, text.length - 1), 1, { bold: prng.bool(gen) ? true : null })
+    }
+
+    for (let round = 0; round < rounds; round++) {
+      const choice = prng.uint32(gen, 0, 9)
+      if (choice < 6) {
+        // A client edits, once or several times in one transaction.
+        const doc = prng.oneOf(gen, clients)
+        const times = prng.uint32(gen, 1, 3)
+        doc.transact(() => {
+          for (let i = 0; i < times; i++) edit(doc.getText("content"))
+        })
+      } else if (choice < 8) {
+        // The server gets what a client made: one update at a time, or all of it merged.
+        const doc = prng.oneOf(gen, clients)
+        const updates = unsent.get(doc)!.splice(0)
+        if (updates.length > 0 && prng.bool(gen)) Y.applyUpdate(server, Y.mergeUpdates(updates), "peer")
+        else for (const update of updates) Y.applyUpdate(server, update, "peer")
+      } else if (choice < 9) {
+        // The server edits itself (a collab push), in a local transaction.
+        server.transact(() => edit(server.getText("content")), "push")
+      } else {
+        // A client catches up with the server.
+        const doc = prng.oneOf(gen, clients)
+        Y.applyUpdate(doc, Y.encodeStateAsUpdate(server, Y.encodeStateVector(doc)), "server")
+      }
+      expect(head.toString()).toBe(indexedText(server.getText("content")))
+    }
+    // It must answer many changes itself, or the test would say nothing of it (fewer in a longer
+    // run: the text grows, and more changes are far from both ends).
+    console.log(`text-events: ${answered} of ${events} changes read from the changed items`)
+    expect(events).toBeGreaterThan(rounds * 0.4)
+    expect(answered).toBeGreaterThan(1000)
+  })
+
+  it("answers a change at the end of a long text from the end, and gives up far from both ends", () => {
+    const server = new Y.Doc()
+    const a = new Y.Doc()
+    const b = new Y.Doc()
+    a.clientID = 1
+    b.clientID = 2
+    // 6,000 items: the two writers' pieces alternate, so none merge.
+    for (let i = 0; i < 3000; i++) {
+      a.getText("content").insert(a.getText("content").length, `a${i};`)
+      Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)))
+      b.getText("content").insert(b.getText("content").length, `b${i};`)
+      Y.applyUpdate(a, Y.encodeStateAsUpdate(b, Y.encodeStateVector(a)))
+    }
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(a))
+    let result: ChangeSet | undefined | null = null
+    server.getText("content").observe((event) => {
+      result = changesOfEvent(event, event.target.length - 4)
+    })
+    const text = a.getText("content")
+    const length = text.length
+
+    const at = (index: number) => {
+      text.insert(index, "new;")
+      Y.applyUpdate(server, Y.encodeStateAsUpdate(a, Y.encodeStateVector(server)))
+      return result
+    }
+    expect(at(length)?.toJSON()).toEqual([length, [0, "new;"]])
+    expect(at(3)?.toJSON()).toEqual([3, [0, "new;"], length + 1])
+    // In the middle, 3,000 items from either end: past the steps it takes, the delta decides.
+    expect(at(Math.floor(length / 2))).toBeUndefined()
+  })
+})
