@@ -3,7 +3,7 @@ import { validateUpdate } from "@tandem/protocol"
 import * as Y from "yjs"
 import type { StoredVersion, VersionInfo } from "./document-store.js"
 import { contentKey, type Applied, type ServerWrite } from "./room-types.js"
-import type { SyncServer } from "./sync-server.js"
+import type { SyncServer } from "./sync-server-types.js"
 import { applyTextEdits, textDiff } from "@tandem/protocol"
 import { lineDiff, type LineHunk } from "./text-diff.js"
 

@@ -140,6 +140,21 @@ export class LazyDoc {
     return summary.deletes.every(({ client, clock, length }) => this.stateOf(client) >= clock + length)
   }
 
+  /**
+   * Drops what waits in Yjs on missing dependencies once it passes `maxBytes`, and says whether
+   * it did. That content is neither stored nor relayed: dropping it loses nothing that was
+   * accepted, and the clients that hold it send it again when they resync. (While updates wait in
+   * the lag, nothing waits on dependencies: see {@link LazyDoc.canDefer}.)
+   */
+  dropPendingPast(maxBytes: number): boolean {
+    const { store } = this.ydoc
+    const { pendingStructs, pendingDs } = store
+    if ((pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0) <= maxBytes) return false
+    store.pendingStructs = null
+    store.pendingDs = null
+    return true
+  }
+
   /** Applies nothing more, scheduled or not; the room destroys the document. */
   stop(): void {
     this.stopped = true

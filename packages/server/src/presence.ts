@@ -1,4 +1,4 @@
-import { ProtocolError, encodeAwareness, encodeAwarenessEntries, type AwarenessEntry } from "@tandem/protocol"
+import { ProtocolError, encodeAwareness, encodeAwarenessEntries, type AwarenessEntry, type UpdateSummary } from "@tandem/protocol"
 import * as awarenessProtocol from "y-protocols/awareness"
 import type * as Y from "yjs"
 import { Connection } from "./connection.js"
@@ -59,9 +59,23 @@ export class Presence {
     this.awareness.on("update", this.onAwarenessUpdate)
   }
 
-  /** The live connection that owns client id `client`, if any. */
-  ownerOf(client: number): Connection | undefined {
-    return this.owners.get(client)
+  /**
+   * The client ids `connection` writes new content under in an update (those `clocks` take past
+   * `stateOf`) that nobody owns yet, or `null` for none.
+   *
+   * @throws {ProtocolError} `policy` when another live connection owns one of them: writing new
+   *   content under its id would make that user's own next edits collide and be dropped, the
+   *   attack that silences a user.
+   */
+  unownedWrites(connection: Connection, clocks: UpdateSummary["clocks"], stateOf: (client: number) => number): number[] | null {
+    let unowned: number[] | null = null
+    for (const [client, range] of clocks) {
+      if (range.to <= stateOf(client)) continue
+      const owner = this.owners.get(client)
+      if (owner && owner !== connection) throw new ProtocolError("policy", "update claims another connection's client id")
+      if (!owner) (unowned ??= []).push(client)
+    }
+    return unowned
   }
 
   /** `connection` wrote new content under `client`: it owns the id from now on, unless another connection does. */

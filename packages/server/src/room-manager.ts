@@ -1,49 +1,20 @@
-import * as Y from "yjs"
 import { CloseCode } from "@tandem/protocol"
-import type { DocumentStore, Quarantine, StoredDocument } from "./document-store.js"
 import { StorageError } from "./document-store.js"
 import { GroupCommit, type CommitCompanion } from "./group-commit.js"
-import { Room } from "./room.js"
-import type { RoomLimits } from "./room-types.js"
-import { localBus, type BusSubscriber, type RoomBus } from "./room-bus.js"
-import type { Traffic } from "./traffic.js"
-import { UpdateLog } from "./update-log.js"
-import { applyStoredParts, foldStored, wholePart } from "./stored-parts.js"
+import type { Room } from "./room.js"
+import { RoomLoader, type RoomLoaderOptions } from "./room-loader.js"
 
-/** What the RoomManager needs to build rooms. */
-export interface RoomManagerOptions {
-  readonly store: DocumentStore
-  readonly bus: RoomBus
-  /** How long a gap in the bus's numbering may last before a room reads it from storage. */
-  readonly gapDelayMs: number
-  readonly compactAfterUpdates: number
-  readonly compactAfterBytes: number
-  readonly retryDelayMs: number
-  readonly maxRetryDelayMs: number
-  readonly onLoaded: (room: Room, ms: number) => void
+/** What the RoomManager needs to build rooms; its {@link RoomLoader} takes most of it. */
+export interface RoomManagerOptions extends Omit<RoomLoaderOptions, "commits" | "onBroken" | "onDeleted"> {
   readonly onUnloaded: (room: Room) => void
-  readonly onStorageError: (error: StorageError, attempt: number) => void
-  readonly onCompacted: (doc: string, head: number, bytes: number) => void
-  readonly onBusError: (doc: string, error: unknown) => void
-  /** Stored parts of a document did not decode and were moved aside. */
-  readonly onQuarantined: (doc: string, parts: Quarantine) => void
   /** A room was found broken and is being reloaded. */
   readonly onBroken: (doc: string, error: unknown) => void
-  /** The server's clock. */
-  readonly now: () => number
-  /** A room's document changed through this instance. */
-  readonly onChanged: (room: Room) => void
   /** Another instance deleted a document; its room here, if loaded, is closed and dropped. */
   readonly onDeletedElsewhere: (doc: string) => void
-  /** A room read from storage updates of other instances that the bus had not delivered. */
-  readonly onGapFilled: (doc: string) => void
   /** A storage transaction committed `updates` updates in `ms` milliseconds; must not throw. */
   readonly onCommitted: (ms: number, updates: number) => void
   /** Adds outbox messages (webhooks) to the commits of documents. */
   readonly companion?: CommitCompanion
-  /** The server's running totals, which rooms and bus subscriptions add to. */
-  readonly traffic: Traffic
-  readonly limits: RoomLimits
 }
 
 interface Entry {
@@ -67,12 +38,17 @@ export class RoomManager {
   private readonly entries = new Map<string, Entry>()
   /** Documents being deleted; acquiring one waits until it is gone. */
   private readonly deleting = new Map<string, Promise<boolean>>()
-  private readonly commits: GroupCommit
+  private readonly loader: RoomLoader
 
   private readonly unwatch: Array<() => void>
 
   constructor(private readonly options: RoomManagerOptions) {
-    this.commits = new GroupCommit(options.store, options.onCommitted, options.companion ?? null)
+    this.loader = new RoomLoader({
+      ...options,
+      commits: new GroupCommit(options.store, options.onCommitted, options.companion ?? null),
+      onBroken: (room, error) => this.broken(room, error),
+      onDeleted: (name) => this.deletedElsewhere(name),
+    })
     const { bus } = options
     this.unwatch = [
       // Messages sent while the bus was down are lost: every room reads what it missed, and
@@ -131,7 +107,7 @@ export class RoomManager {
       return this.acquire(name)
     }
     if (!entry) {
-      entry = { room: this.load(name), loaded: null, holders: 0, broken: null, unloaded: () => {} }
+      entry = { room: this.loader.load(name), loaded: null, holders: 0, broken: null, unloaded: () => {} }
       this.entries.set(name, entry)
       const created = entry
       // A failed load is forgotten at once, so the next request tries again.
@@ -226,23 +202,6 @@ export class RoomManager {
     return rooms.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []))
   }
 
-  /**
-   * Builds the document from what storage holds. A part that does not decode is moved aside in
-   * storage (kept, not deleted) and reported; the document loads from the rest.
-   */
-  private async restore(name: string, doc: Y.Doc, stored: StoredDocument): Promise<boolean> {
-    const quarantine = applyStoredParts(doc, stored)
-    if (!quarantine) return true
-    this.options.onQuarantined(name, quarantine)
-    try {
-      await this.options.store.quarantine(name, quarantine)
-    } catch (cause) {
-      // Still loadable from the rest; the bad parts stay where they are and are skipped again.
-      this.options.onStorageError(new StorageError("quarantine-failed", name, cause), 1)
-    }
-    return false
-  }
-
   /** Another instance deleted `name`: the room here goes the way a deletion here would take it. */
   private deletedElsewhere(name: string): void {
     const entry = this.entries.get(name)
@@ -257,125 +216,11 @@ export class RoomManager {
     this.options.onDeletedElsewhere(name)
   }
 
-  /**
-   * Subscribes to the bus for `name` before its document is read, so nothing another instance
-   * commits in between is missed: what arrives before the room exists waits, then goes to it.
-   */
-  private async subscribe(name: string): Promise<{ attach: (room: Room) => void; unsubscribe: () => void }> {
-    let target: Room | null = null
-    const early: Array<(room: Room) => void> = []
-    const { traffic } = this.options
-    const subscriber: BusSubscriber = {
-      updates: (fromSeq, updates) => {
-        traffic.busUpdatesReceived++
-        if (target) target.remoteUpdates(fromSeq, updates)
-        else early.push((room) => room.remoteUpdates(fromSeq, updates))
-      },
-      awareness: (update, instance) => {
-        traffic.busAwarenessReceived++
-        if (target) target.remoteAwareness(update, instance)
-        else early.push((room) => room.remoteAwareness(update, instance))
-      },
-      deleted: () => this.deletedElsewhere(name),
-      presenceRequested: () => target?.republishPresence(),
-    }
-    let unsubscribe: () => void
-    try {
-      unsubscribe = await this.options.bus.subscribe(name, subscriber)
-    } catch (error) {
-      // Served all the same; what the bus would have brought is read from storage when it is back.
-      this.options.onBusError(name, error)
-      unsubscribe = () => {}
-    }
-    return {
-      attach: (room) => {
-        target = room
-        room.subscribed(unsubscribe)
-        for (const deliver of early.splice(0)) deliver(room)
-        // The others' clients set their presence before this room listened.
-        this.options.bus.requestPresence(name)
-      },
-      unsubscribe,
-    }
-  }
-
-  /**
-   * Reads `name` from storage and folds it into one update, for compaction when other instances
-   * write it too. A part that does not decode fails the compaction; the log stays as it is.
-   */
-  private async readSnapshot(name: string): Promise<{ snapshot: Uint8Array; upTo: number } | null> {
-    const stored = await this.options.store.load(name)
-    return stored ? { snapshot: foldStored(stored), upTo: stored.head } : null
-  }
-
   /** Empties a broken room: everyone reconnects to a fresh load of what storage holds. */
   private broken(room: Room, error: unknown): void {
     const entry = this.entries.get(room.name)
     if (!entry || entry.broken) return
     entry.broken = new Promise((resolve) => (entry.unloaded = resolve))
     this.options.onBroken(room.name, error)
-  }
-
-  private async load(name: string): Promise<Room> {
-    const { store } = this.options
-    const started = performance.now()
-    const subscription = await this.subscribe(name)
-    let stored: StoredDocument | null
-    try {
-      stored = await store.load(name)
-    } catch (cause) {
-      subscription.unsubscribe()
-      throw new StorageError("load-failed", name, cause)
-    }
-    const doc = new Y.Doc()
-    // A document stored as one part (a compacted snapshot, say) is that part exactly: when it
-    // is whole, a fresh process answers its first joins from those bytes and decodes it into
-    // the Y.Doc only when something needs the document itself.
-    const parts = [...(stored?.snapshot ? [stored.snapshot] : []), ...(stored?.updates.map((u) => u.data) ?? [])]
-    const deferred = parts.length === 1 ? wholePart(parts[0]!) : null
-    const intact = deferred !== null || (stored ? await this.restore(name, doc, stored) : false)
-    const log = new UpdateLog({
-      store,
-      commits: this.commits,
-      doc: name,
-      head: stored?.head ?? 0,
-      logLength: stored?.updates.length ?? 0,
-      compactAfterUpdates: this.options.compactAfterUpdates,
-      compactAfterBytes: this.options.compactAfterBytes,
-      retryDelayMs: this.options.retryDelayMs,
-      maxRetryDelayMs: this.options.maxRetryDelayMs,
-      snapshot: () => room.encodeState(),
-      onError: this.options.onStorageError,
-      onCompacted: (head, bytes) => {
-        room.compacted(bytes)
-        this.options.onCompacted(name, head, bytes)
-      },
-      onCommitted: (fromSeq, updates) => room.committed(fromSeq, updates),
-      foldedHead: () => room.head,
-      ...(this.options.bus === localBus ? {} : { readSnapshot: () => this.readSnapshot(name) }),
-    })
-    const storedBytes = (stored?.snapshot?.byteLength ?? 0) + (stored?.updates.reduce((sum, update) => sum + update.data.byteLength, 0) ?? 0)
-    const room: Room = new Room({
-      name,
-      doc,
-      ...(deferred ? { deferred } : {}),
-      log,
-      bus: this.options.bus,
-      store,
-      head: stored?.head ?? 0,
-      gapDelayMs: this.options.gapDelayMs,
-      limits: this.options.limits,
-      bytes: storedBytes,
-      onBusError: (error) => this.options.onBusError(name, error),
-      onBroken: (error) => this.broken(room, error),
-      onChanged: this.options.onChanged,
-      now: this.options.now,
-      onGapFilled: () => this.options.onGapFilled(name),
-      traffic: this.options.traffic,
-    })
-    if (intact && parts.length === 1 && !doc.store.pendingStructs && !doc.store.pendingDs) room.primeFullState(parts[0]!)
-    subscription.attach(room)
-    this.options.onLoaded(room, performance.now() - started)
-    return room
   }
 }

@@ -1,5 +1,10 @@
 import type * as Y from "yjs"
 import type { Connection } from "./connection.js"
+import type { DeferredState } from "./deferred-state.js"
+import type { DocumentStore } from "./document-store.js"
+import type { RoomBus } from "./room-bus.js"
+import type { Traffic } from "./traffic.js"
+import type { UpdateLog } from "./update-log.js"
 
 /** The limits a Room enforces on every change, whoever makes it. */
 export interface RoomLimits {
@@ -56,4 +61,39 @@ export interface TextWatcher {
 /** Thrown by a write to a room whose document was deleted or unloaded. */
 export class RoomGoneError extends Error {
   override readonly name = "RoomGoneError"
+}
+
+/** What a Room is built from; see RoomLoader. */
+export interface RoomOptions {
+  readonly name: string
+  readonly doc: Y.Doc
+  /**
+   * The document's full state as storage held it, not yet applied to `doc` (which is then
+   * empty): applied at the first need, and until then the joins of clients that hold nothing
+   * are answered from these bytes. See {@link DeferredState}.
+   */
+  readonly deferred?: DeferredState
+  readonly log: UpdateLog
+  readonly bus: RoomBus
+  /** Where the room reads what it missed of other instances' updates. */
+  readonly store: DocumentStore
+  /** Sequence number of the newest update the loaded document holds. */
+  readonly head: number
+  /** How long a gap in the bus's numbering may last before the room reads it from storage. */
+  readonly gapDelayMs: number
+  readonly limits: RoomLimits
+  /** Estimated size of the document as storage held it at load. */
+  readonly bytes: number
+  /** Reading what another instance stored, or applying it, failed; the room retries. */
+  readonly onBusError: (error: unknown) => void
+  /** Yjs threw while applying an update: the document in memory can no longer be trusted. */
+  readonly onBroken: (error: unknown) => void
+  /** The document changed, whoever changed it; called after the change is queued for storage. */
+  readonly onChanged: () => void
+  /** The time, in milliseconds since the epoch: the server's clock. */
+  readonly now: () => number
+  /** Reading storage brought updates of other instances that the bus had not delivered. */
+  readonly onGapFilled: () => void
+  /** The server's running totals, which the room adds its messages and deliveries to. */
+  readonly traffic: Traffic
 }

@@ -1,54 +1,17 @@
-import { CloseCode, ProtocolError, encodePermissionDenied, encodeSyncStep1, encodeSyncStep2, encodeUpdate, type Message, type UpdateSummary } from "@tandem/protocol"
+import { CloseCode, ProtocolError, encodePermissionDenied, encodeUpdate, type Message, type UpdateSummary } from "@tandem/protocol"
 import type * as awarenessProtocol from "y-protocols/awareness"
 import * as Y from "yjs"
-import { Connection } from "./connection.js"
-import type { DocumentStore, StoredDocument } from "./document-store.js"
+import { Connection, type JoinedRoom } from "./connection.js"
 import type { RoomBus } from "./room-bus.js"
-import type { Traffic } from "./traffic.js"
 import type { UpdateLog } from "./update-log.js"
 import { carriesNews } from "./carries-news.js"
-import type { DeferredState } from "./deferred-state.js"
-import { LazyDoc, isEmptyStateVector } from "./lazy-doc.js"
+import { LazyDoc } from "./lazy-doc.js"
 import { LogFollower } from "./log-follower.js"
 import { Presence } from "./presence.js"
+import { RoomPeers } from "./room-peers.js"
 import { RoomText } from "./room-text.js"
-import { RoomGoneError, contentKey, type Applied, type RoomLimits, type ServerWrite, type WriteSource } from "./room-types.js"
-import { applyStored } from "./stored-parts.js"
-
-/** What a Room is built from; see {@link RoomManager}. */
-export interface RoomOptions {
-  readonly name: string
-  readonly doc: Y.Doc
-  /**
-   * The document's full state as storage held it, not yet applied to `doc` (which is then
-   * empty): applied at the first need, and until then the joins of clients that hold nothing
-   * are answered from these bytes. See {@link DeferredState}.
-   */
-  readonly deferred?: DeferredState
-  readonly log: UpdateLog
-  readonly bus: RoomBus
-  /** Where the room reads what it missed of other instances' updates. */
-  readonly store: DocumentStore
-  /** Sequence number of the newest update the loaded document holds. */
-  readonly head: number
-  /** How long a gap in the bus's numbering may last before the room reads it from storage. */
-  readonly gapDelayMs: number
-  readonly limits: RoomLimits
-  /** Estimated size of the document as storage held it at load. */
-  readonly bytes: number
-  /** Reading what another instance stored, or applying it, failed; the room retries. */
-  readonly onBusError: (error: unknown) => void
-  /** Yjs threw while applying an update: the document in memory can no longer be trusted. */
-  readonly onBroken: (error: unknown) => void
-  /** The document changed, whoever changed it; called after the change is queued for storage. */
-  readonly onChanged: (room: Room) => void
-  /** The time, in milliseconds since the epoch: the server's clock. */
-  readonly now: () => number
-  /** Reading storage brought updates of other instances that the bus had not delivered. */
-  readonly onGapFilled: () => void
-  /** The server's running totals, which the room adds its messages and deliveries to. */
-  readonly traffic: Traffic
-}
+import { RoomGoneError, contentKey, type Applied, type RoomLimits, type RoomOptions, type ServerWrite, type WriteSource } from "./room-types.js"
+import { applyCommitted, reapplyStored } from "./stored-parts.js"
 
 /**
  * One loaded document and the connections on it. Every change to the document, whatever its
@@ -56,23 +19,19 @@ export interface RoomOptions {
  * {@link UpdateLog} before anyone sees it, then relayed to every subscribed peer and published
  * to the other instances. Nothing outside the room touches its `Y.Doc`.
  *
- * Built by the RoomManager once the document is loaded; the manager destroys it on unload.
+ * The room owns the write path and the document; its parts do the rest: {@link RoomPeers} the
+ * connections and the sync protocol with them, {@link Presence} awareness and client-id
+ * ownership, {@link RoomText} the text view, {@link LogFollower} the order of other instances'
+ * commits. Built by the RoomLoader once the document is loaded; the RoomManager destroys it on
+ * unload.
  */
-export class Room {
+export class Room implements JoinedRoom {
   readonly name: string
   readonly log: UpdateLog
-  private readonly connections = new Set<Connection>()
-  /** The connections that are {@link Connection.subscribed}, kept apart so a relay walks only them. */
-  private readonly subscribers = new Set<Connection>()
+  /** The connections on the room, and the sync protocol with them. */
+  readonly peers: RoomPeers
   /** Awareness, and which connection owns each client id: others may not write under an owned id. */
   private readonly presence: Presence
-  /**
-   * The sync step 2 for a client that has nothing (an empty state vector), encoded once and
-   * kept until the document changes: every fresh page load asks for exactly that.
-   */
-  private fullStateFrame: Uint8Array | null = null
-  /** The sync step 1 every joining client is sent (the document's state vector), kept until the document changes. */
-  private stepOneFrame: Uint8Array | null = null
   private unsubscribeBus: () => void = () => {}
   /** Orders what this and other instances committed by the store's numbers, and fills gaps from storage. */
   private readonly follower: LogFollower
@@ -95,22 +54,32 @@ export class Room {
     this.bus = options.bus
     this.limits = options.limits
     this.bytes = options.bytes
+    const connections = new Set<Connection>()
     // Awareness reads only the document's client id: it does not need the document's content.
     this.presence = new Presence(this.lazy.ydoc, {
       name: options.name,
-      connections: this.connections,
+      connections,
       bus: options.bus,
       maxAwarenessStateBytes: options.limits.maxAwarenessStateBytes,
       onBusError: options.onBusError,
       traffic: options.traffic,
+    })
+    this.peers = new RoomPeers({
+      connections,
+      lazy: this.lazy,
+      presence: this.presence,
+      log: this.log,
+      traffic: options.traffic,
+      applyUpdate: (update, summary, connection) => this.applyUpdate(update, summary, connection),
     })
     this.follower = new LogFollower({
       name: options.name,
       store: options.store,
       head: options.head,
       gapDelayMs: options.gapDelayMs,
-      apply: this.applyRemote,
-      reload: this.reload,
+      // Stored and relayed elsewhere already: applied and relayed here, never stored again.
+      apply: (updates) => applyCommitted(this.doc, updates, this.relayStored, options.onBusError),
+      reload: (stored) => reapplyStored(this.doc, stored, this.relayStored),
       onGapFilled: options.onGapFilled,
       onError: options.onBusError,
     })
@@ -120,6 +89,8 @@ export class Room {
   get awareness(): awarenessProtocol.Awareness {
     return this.presence.awareness
   }
+
+  private readonly stateOf = (client: number): number => this.lazy.stateOf(client)
 
   /** The document, holding everything accepted (see {@link LazyDoc.doc}). */
   private get doc(): Y.Doc {
@@ -147,18 +118,6 @@ export class Room {
     return this.lazy.encodeState(stateVector)
   }
 
-  /** The number of connections on the room. */
-  get connectionCount(): number {
-    return this.connections.size
-  }
-
-  /** The distinct users (grants' `userId`) connected, for operators. */
-  users(): string[] {
-    const users = new Set<string>()
-    for (const connection of this.connections) if (connection.grant.userId !== null) users.add(connection.grant.userId)
-    return [...users]
-  }
-
   /** When the document last changed here (milliseconds since the epoch), or `null` since it loaded. */
   get lastChange(): number | null {
     return this.changedAt
@@ -174,80 +133,21 @@ export class Room {
     return new Promise((resolve) => this.log.afterStored(resolve))
   }
 
-  /** Adds a connection and starts the sync handshake with it. */
+  /** Adds a connection and starts the sync handshake with it (see {@link RoomPeers}). */
   join(connection: Connection): void {
-    this.connections.add(connection)
     connection.room = this
-    // A gateway's client speaks another protocol; the gateway greets it.
-    if (connection.gateway) return
-    // Ask for what the client has that we lack; it answers with sync step 2.
-    connection.send((this.stepOneFrame ??= encodeSyncStep1(this.lazy.encodeStateVector())))
-    this.presence.greet(connection)
+    this.peers.join(connection)
   }
 
   /** Removes a connection and, for everyone else, the awareness states it had set. */
   leave(connection: Connection): void {
-    this.connections.delete(connection)
-    this.subscribers.delete(connection)
+    this.peers.leave(connection)
     connection.room = null
-    connection.subscribed = false
-    this.presence.leave(connection)
   }
 
   /** Handles one message from `connection`. Throws on input the room cannot apply. */
   receive(connection: Connection, message: Message): void {
-    switch (message.type) {
-      case "sync-step-1": {
-        // Encode now, send once everything in this state is stored: a peer never holds an edit
-        // the server could still lose.
-        const reply = isEmptyStateVector(message.stateVector)
-          ? (this.fullStateFrame ??= encodeSyncStep2(this.encodeState()))
-          : encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector))
-        connection.subscribed = true
-        this.subscribers.add(connection)
-        this.log.afterStored(() => connection.send(reply))
-        return
-      }
-      case "sync-step-2":
-      case "update": {
-        if (message.summary.clocks.size > 0 || message.summary.deletes.length > 0) this.options.traffic.updatesReceived++
-        const count = connection.countUpdate()
-        const applied = this.applyUpdate(message.update, message.summary, connection)
-        if (applied === "refused" || applied === "pending") {
-          // Refused, or waiting in Yjs on missing dependencies and so in no commit yet: neither
-          // this update nor any later one on this connection may be reported stored.
-          connection.blockAcks()
-        } else if (connection.wantsAcks) {
-          // Acknowledged once everything it holds is stored: its own content, or the same
-          // content another connection sent that may still be waiting for its commit. Stock
-          // clients never ask, and cost nothing here.
-          this.log.afterStored(() => connection.acknowledge(count))
-        }
-        return
-      }
-      case "ack-request": {
-        connection.requestAcks()
-        // Answered even with nothing to acknowledge: ack(0) tells the client we confirm saves.
-        const count = connection.received
-        this.log.afterStored(() => connection.acknowledge(count))
-        return
-      }
-      case "awareness":
-        this.options.traffic.awarenessReceived++
-        this.presence.receive(connection, message.entries, message.update)
-        return
-      case "query-awareness":
-        this.presence.sendAll(connection)
-        return
-      case "permission-denied":
-      case "ack":
-        // Only servers send these; a client that does is ignored, as stock servers do.
-        return
-      default: {
-        const unhandled: never = message
-        throw new Error(`unhandled message ${(unhandled as Message).type}`)
-      }
-    }
+    this.peers.receive(connection, message)
   }
 
   /**
@@ -274,14 +174,7 @@ export class Room {
         source.send(encodePermissionDenied("read-only access"))
         return "refused"
       }
-      for (const [client, range] of summary.clocks) {
-        if (range.to <= this.lazy.stateOf(client)) continue
-        const owner = this.presence.ownerOf(client)
-        // Writing new content under a client id another live connection owns would make that
-        // user's own next edits collide and be dropped: the attack that silences a user.
-        if (owner && owner !== source) throw new ProtocolError("policy", "update claims another connection's client id")
-        if (!owner) (unowned ??= []).push(client)
-      }
+      unowned = this.presence.unownedWrites(source, summary.clocks, this.stateOf)
     }
     this.checkSize(update.byteLength)
     const before = this.bytes
@@ -292,17 +185,7 @@ export class Room {
       this.breakDown(mark, source, error)
       throw new ProtocolError("malformed", "update could not be applied", { cause: error })
     }
-    // While updates wait in the lag, nothing waits on dependencies (see LazyDoc.canDefer).
-    const { store } = this.lazy.ydoc
-    const { pendingStructs, pendingDs } = store
-    const pending = (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
-    if (pending > this.limits.maxPendingBytes) {
-      // Content waiting on dependencies is neither stored nor relayed; dropping it loses nothing
-      // that was accepted, and the clients that hold it send it again when they resync.
-      store.pendingStructs = null
-      store.pendingDs = null
-      throw new ProtocolError("policy", "too many updates waiting on missing dependencies")
-    }
+    if (this.lazy.dropPendingPast(this.limits.maxPendingBytes)) throw new ProtocolError("policy", "too many updates waiting on missing dependencies")
     if (!this.lazy.integrated(summary)) return "pending"
     if (this.bytes === before) return "known"
     // A live connection that wrote new content under a client id owns that id from now on,
@@ -338,12 +221,9 @@ export class Room {
     }
   }
 
-  /**
-   * Gives the room the document's full state as storage held it (one stored part, the document
-   * exactly), so the first joins are answered without encoding the document again.
-   */
+  /** See {@link RoomPeers.primeFullState}. */
   primeFullState(update: Uint8Array): void {
-    this.fullStateFrame = encodeSyncStep2(update)
+    this.peers.primeFullState(update)
   }
 
   /** The compacted snapshot replaced the log: the size estimate starts again from it. */
@@ -353,7 +233,7 @@ export class Room {
 
   /** Closes every connection with `code`. */
   closeAll(code: number, reason: string): void {
-    for (const connection of [...this.connections]) connection.close(code, reason)
+    this.peers.closeAll(code, reason)
   }
 
   /** Refuses every later write: the document is being deleted. */
@@ -397,9 +277,7 @@ export class Room {
     this.log.discardSince(mark)
     this.log.stopCompacting()
     this.options.onBroken(error)
-    for (const other of [...this.connections]) {
-      if (other !== source) other.close(CloseCode.Internal, "document reloading")
-    }
+    this.peers.closeAll(CloseCode.Internal, "document reloading", source)
   }
 
   /**
@@ -433,13 +311,10 @@ export class Room {
   /** An update changed the document: it is stored, then relayed to peers and published. */
   private readonly accepted = (update: Uint8Array, origin: unknown): void => {
     this.bytes += update.byteLength
-    this.fullStateFrame = null
-    this.stepOneFrame = null
+    this.peers.changed()
     // Encoded once; the same bytes go to every peer but the one it came from.
     const frame = encodeUpdate(update)
-    // Recipients are fixed now: the state a subscriber was sent lacks this update; a later
-    // subscriber's state will hold it.
-    const recipients = [...this.subscribers]
+    const recipients = this.peers.recipients()
     this.log.append(update, () => {
       let sent = 0
       for (const connection of recipients) {
@@ -453,7 +328,7 @@ export class Room {
     this.text.queued()
     // Read once per change, here; the version history reads it from the room.
     this.changedAt = this.options.now()
-    this.options.onChanged(this)
+    this.options.onChanged()
   }
 
   /**
@@ -491,42 +366,11 @@ export class Room {
     return this.follower.catchUp()
   }
 
-  /** Origin of what the room reads back from storage. */
-  private readonly filler = Object.freeze({ instance: "storage" })
-
-  /** Applies updates another instance stored, and relays them to this instance's peers. */
-  private readonly applyRemote = (updates: readonly Uint8Array[]): void => {
-    for (const update of updates) {
-      try {
-        Y.applyUpdate(this.doc, update, this.filler)
-      } catch (error) {
-        // Stored and relayed elsewhere already; a part Yjs cannot apply here is reported, and the
-        // room still holds everything else.
-        this.options.onBusError(error)
-        continue
-      }
-      this.relayRemote(update)
-    }
-  }
-
-  /** Applies the whole stored document; Yjs applies only what is new, and that is relayed. */
-  private readonly reload = (stored: StoredDocument): void => {
-    this.doc.on("update", this.relayRemote)
-    try {
-      applyStored(this.doc, stored, this.filler)
-    } finally {
-      this.doc.off("update", this.relayRemote)
-    }
-  }
-
   /** Sends an update that is stored already to every subscribed peer. */
-  private readonly relayRemote = (update: Uint8Array): void => {
+  private readonly relayStored = (update: Uint8Array): void => {
     this.bytes += update.byteLength
-    this.fullStateFrame = null
-    this.stepOneFrame = null
-    const frame = encodeUpdate(update)
-    for (const connection of this.subscribers) connection.send(frame)
-    this.options.traffic.deliveries += this.subscribers.size
+    this.peers.changed()
+    this.options.traffic.deliveries += this.peers.broadcast(encodeUpdate(update))
     this.text.queued()
   }
 }

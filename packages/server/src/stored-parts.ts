@@ -21,6 +21,36 @@ export function applyStored(doc: Y.Doc, stored: StoredDocument, origin: unknown 
   )
 }
 
+/** The origin a room applies what other instances stored with, read from the bus or from storage. */
+export const storedOrigin = Object.freeze({ instance: "storage" })
+
+/**
+ * Applies updates another instance stored, one by one, and hands each to `relay` once Yjs took
+ * it. One that Yjs cannot apply is reported to `onError` and skipped: it is stored and was relayed
+ * elsewhere already, and the document still holds everything else.
+ */
+export function applyCommitted(doc: Y.Doc, updates: readonly Uint8Array[], relay: (update: Uint8Array) => void, onError: (error: unknown) => void): void {
+  for (const update of updates) {
+    try {
+      Y.applyUpdate(doc, update, storedOrigin)
+    } catch (error) {
+      onError(error)
+      continue
+    }
+    relay(update)
+  }
+}
+
+/** Applies the whole stored document again; Yjs applies only what is new, and that goes to `relay`. */
+export function reapplyStored(doc: Y.Doc, stored: StoredDocument, relay: (update: Uint8Array) => void): void {
+  doc.on("update", relay)
+  try {
+    applyStored(doc, stored, storedOrigin)
+  } finally {
+    doc.off("update", relay)
+  }
+}
+
 /**
  * Applies the stored parts that decode to `doc`, in one transaction, and skips the others.
  * Returns the parts skipped, to move aside, or `null` when every part applied.

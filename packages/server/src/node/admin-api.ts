@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto"
 import { parseDocName } from "@tandem/protocol"
 import express, { type RequestHandler } from "express"
-import type { SyncServer } from "../sync-server.js"
+import type { SyncServer } from "../sync-server-types.js"
 import { ApiError, requestToken, sendError } from "./http.js"
 
 /** Options of {@link createAdminApi}, and the `admin` option of `createNodeServer`. */

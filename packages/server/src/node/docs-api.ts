@@ -4,7 +4,7 @@ import type { Grant } from "../auth.js"
 import type { VersionInfo } from "../document-store.js"
 import * as documents from "../documents.js"
 import type { ServerWrite } from "../room-types.js"
-import type { SyncServer } from "../sync-server.js"
+import type { SyncServer } from "../sync-server-types.js"
 import { ApiError, rawPath, requestToken, sendError } from "./http.js"
 import { listDocuments } from "./list-api.js"
 

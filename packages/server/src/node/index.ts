@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import express, { type RequestHandler } from "express"
-import type { SyncServer } from "../sync-server.js"
+import type { SyncServer } from "../sync-server-types.js"
 import { createDocsApi } from "./docs-api.js"
 import { createAdminApi, type AdminApiOptions } from "./admin-api.js"
 import { createMetricsRoute, type MetricsRouteOptions } from "./metrics-route.js"

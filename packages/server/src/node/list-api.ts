@@ -1,6 +1,6 @@
 import { AuthError, type Visibility } from "../auth.js"
 import type { DocumentInfo } from "../document-store.js"
-import type { SyncServer } from "../sync-server.js"
+import type { SyncServer } from "../sync-server-types.js"
 import { ApiError, requestToken } from "./http.js"
 import type { Request } from "express"
 
