@@ -6,9 +6,9 @@ import { IndexeddbPersistence } from "y-indexeddb"
 import * as Y from "yjs"
 import { collab } from "./collab.js"
 import { editingBasics } from "./editing.js"
-import type { UserInfo } from "./remote-cursors.js"
-import { sanitizeColor } from "./remote-cursors.js"
 import { sizeLimit } from "./size-limit.js"
+import type { UserInfo } from "./user-info.js"
+import { sanitizeColor } from "./user-info.js"
 
 /** Options of {@link createEditor}. */
 export interface EditorOptions {

@@ -1,7 +1,7 @@
 export { collab, getUndoManager, type CollabOptions } from "./collab.js"
 export { yUndo, yRedo } from "./undo.js"
 export { fromYjs } from "./config.js"
-export { sanitizeColor, type UserInfo, type CursorInfo } from "./remote-cursors.js"
+export { sanitizeColor, type UserInfo, type CursorInfo } from "./user-info.js"
 export { editingBasics, keepLineEndings, spellcheckAttribute } from "./editing.js"
 export {
   createEditor,

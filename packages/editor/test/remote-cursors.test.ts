@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import * as awarenessProtocol from "y-protocols/awareness"
 import * as Y from "yjs"
 import { collab } from "../src/index.js"
-import { CaretWidget, contrastRatio, labelShownMs, labelTextColor, shortenName } from "../src/remote-cursors.js"
+import { CaretWidget } from "../src/caret-widget.js"
+import { labelShownMs } from "../src/remote-cursors.js"
+import { contrastRatio, labelTextColor, shortenName } from "../src/user-info.js"
 
 interface Peer {
   readonly doc: Y.Doc

@@ -1,6 +1,7 @@
 import { RangeSetBuilder, type EditorState, type Extension } from "@codemirror/state"
 import { Decoration, EditorView, type DecorationSet } from "@codemirror/view"
-import { CaretWidget, remoteCursorsTheme, sanitizeColor, sanitizeName } from "../remote-cursors.js"
+import { CaretWidget, remoteCursorsTheme } from "../caret-widget.js"
+import { sanitizeColor, sanitizeName } from "../user-info.js"
 import { remotePeers } from "./presence.js"
 
 /** Carets, selections and name labels of the peers in {@link remotePeers}, drawn as the Yjs editor draws them. */

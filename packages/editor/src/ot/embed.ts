@@ -3,7 +3,7 @@ import { Transaction } from "@codemirror/state"
 import { EditorView, keymap } from "@codemirror/view"
 import { editingBasics } from "../editing.js"
 import type { EditorOptions, EditorStatus } from "../embed.js"
-import { sanitizeColor, sanitizeName, type UserInfo } from "../remote-cursors.js"
+import { sanitizeColor, sanitizeName, type UserInfo } from "../user-info.js"
 import { CollabSession, type CollabHost } from "./collab-session.js"
 import { collabCursors } from "./cursors.js"
 
