@@ -1,5 +1,6 @@
 // A load process: opens WebSocket clients against one server and runs one task, reporting what
-// it measured and its own CPU time. Started by run.mjs with child_process.fork.
+// it measured and its own CPU time. Started by the scenarios with child_process.fork (loader() in
+// lib/processes.mjs).
 import { readFileSync } from "node:fs"
 import { gunzipSync } from "node:zlib"
 import * as decoding from "lib0/decoding"

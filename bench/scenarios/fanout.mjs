@@ -1,0 +1,172 @@
+// The fan-out scenarios: rooms whose writers send at a fixed rate to every other client of the
+// room, measured for latency and server CPU per delivered update; the saturation steps are
+// fan-outs at rising rates. measureFanout() also drives the several-instances and mixed scenarios.
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { cpuMs, loader, startServer, threadCpuMs } from "../lib/processes.mjs"
+import { median, percentile } from "../lib/stats.mjs"
+
+/** The fan-outs of the table, by key: `writers` of each room's `clients` send `rate` updates/s each. */
+export const shapes = [
+  { key: "fan10", title: "fan-out, rooms of 10", rooms: 10, clients: 10, writers: 2, rate: 10 },
+  { key: "fan100", title: "fan-out, rooms of 100", rooms: 2, clients: 100, writers: 2, rate: 10 },
+]
+
+/**
+ * Each fan-out drives its rooms at `rate` times its own rate for `ms` before it measures, so the
+ * figures are of a warm server (its code optimized, its rooms loaded), as one in production is.
+ * One second at the measured rate, as before issue #15, was not that: V8 was still optimizing
+ * Tandem's hot path 16 s into a run of rooms of 10 (--trace-opt), and compiling was about a
+ * quarter of its CPU in the window (perf); the anchors' and the relay's figures fell with the
+ * change too. The fan-outs of the table take it; the saturation steps (fast already), the
+ * several-instances and the mixed scenarios keep one second at their own rate.
+ * TANDEM_BENCH_WARM_RATE and TANDEM_BENCH_WARM_MS set it (run.mjs).
+ */
+export const defaultWarmUp = { rate: 10, ms: 2000 }
+
+/**
+ * How long each fan-out run measures. 8 s: at 4 s, one 10 ms tick of the kernel's CPU count was
+ * 1.4 µs per delivered update in rooms of 10 (4% of the figure), V8 compiling the server's code,
+ * a one-time cost, was about a quarter of Tandem's CPU in the window (perf), and runs of the
+ * same build differed by up to a third. TANDEM_BENCH_FAN_MS sets it for a partial run.
+ */
+export const defaultFanoutMs = 8000
+
+/**
+ * Rates per writer (20 writers: 500, 2,000, 4,000 ... 16,000 and 20,000 updates/s; 1,000 and
+ * 3,000 were left out to keep the run under 15 minutes). A system stops at the first step it
+ * fails, so a higher step costs only the systems that pass the one below it; 20,000 because
+ * Tandem and the relay passed 16,000, which then said nothing of how far they go.
+ * TANDEM_BENCH_STEPS (a JSON array) replaces them for a partial run.
+ */
+export const defaultSaturationSteps = [25, 100, 200, 300, 400, 600, 800, 1000]
+
+/** One fan-out run: rooms split over two load processes. */
+async function fanoutRun({ serverProcess, threads, mark }, server, shape, ratePerWriter, durationMs, warm) {
+  const dataDir = mkdtempSync(join(tmpdir(), "tandem-bench-"))
+  const running = await startServer(server, dataDir, [], serverProcess)
+  try {
+    const rooms = Array.from({ length: shape.rooms }, (_, i) => `fan-${shape.clients}-${i}`)
+    // With `threads` (TANDEM_BENCH_THREADS=1): the server's CPU in the window by thread, on stderr (see threadCpuMs).
+    const byThread = threads ? [] : null
+    const cpu = () => {
+      byThread?.push(threadCpuMs(running.child.pid))
+      return { server: cpuMs(running.child.pid) }
+    }
+    const result = await measureFanout({ urls: [running.url], dialect: server.dialect, cpuMs: cpu, mark }, rooms, shape, ratePerWriter, durationMs, warm)
+    if (byThread?.length === 2) {
+      const [before, after] = byThread
+      const spent = Object.entries(after).map(([tid, ms]) => [tid, ms - (before[tid] ?? 0)])
+      const others = spent.filter(([tid, ms]) => tid !== String(running.child.pid) && ms > 0).map(([tid, ms]) => `${tid} ${ms}`)
+      console.error(`${server.name} ${shape.clients}: main thread ${after[running.child.pid] - before[running.child.pid]} ms, others (tid ms): ${others.join(", ") || "none"}`)
+    }
+    return result
+  } finally {
+    await running.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Drives a fan-out against running servers: `urls` are the instances (each room's clients
+ * alternate between them), `cpuMs()` the CPU time of every process that serves them, by part
+ * (`{ server }`, or `{ instances, postgres, redis }`); the figure is their sum. With `mark`
+ * (TANDEM_BENCH_MARK=1), the measured window's ends are printed.
+ */
+export async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCpuMs, mark }, rooms, shape, ratePerWriter, durationMs, warm = { rate: 1, ms: 1000 }) {
+  const loads = [loader(), loader()]
+  try {
+    await Promise.all(
+      loads.map((load, i) =>
+        load.run({
+          kind: "fanout-open",
+          urls,
+          dialect,
+          rooms: rooms.filter((_, r) => r % loads.length === i),
+          clientsPerRoom: shape.clients,
+          writersPerRoom: shape.writers,
+          // OT clients (the mixed scenario): on the /collab endpoint of the same instances.
+          collabUrls,
+          otPerRoom: shape.ot ?? 0,
+          otWritersPerRoom: shape.otWriters ?? 0,
+        }),
+      ),
+    )
+    // A warm-up of the same rooms first, so the figures are of a warm server: `warm.rate` times
+    // the rate for `warm.ms` (see defaultWarmUp), a second of the same load by default.
+    await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter: ratePerWriter * warm.rate, durationMs: warm.ms })))
+    // The server's CPU is read around the sending alone: connecting clients and checking
+    // convergence are not part of delivering updates.
+    const before = serverCpuMs()
+    // The window's ends on stdout, to match a server's trace (TANDEM_BENCH_SERVER_STDOUT) to it.
+    if (mark) console.log(`WINDOW START ${Date.now()}`)
+    const results = await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter, durationMs })))
+    const after = serverCpuMs()
+    if (mark) console.log(`WINDOW END ${Date.now()}`)
+    const cpuParts = Object.fromEntries(Object.keys(after).map((part) => [part, after[part] - before[part]]))
+    const serverCpu = Object.values(cpuParts).reduce((sum, ms) => sum + ms, 0)
+    const checks = await Promise.all(loads.map((load) => load.run({ kind: "fanout-check" })))
+    const latencies = results.flatMap((r) => r.latencies)
+    const crossLatencies = results.flatMap((r) => r.crossLatencies)
+    const delivered = results.reduce((s, r) => s + r.delivered, 0)
+    const expected = results.reduce((s, r) => s + r.expected, 0)
+    const sent = results.reduce((s, r) => s + r.sent, 0)
+    const paths = {}
+    for (const r of results) for (const [path, values] of Object.entries(r.paths)) paths[path] = (paths[path] ?? []).concat(values)
+    const confirms = results.flatMap((r) => r.confirms)
+    const pushes = results.reduce((s, r) => s + r.pushes, 0)
+    return {
+      // By path in a mixed room: from an OT or a Yjs writer to an OT or a Yjs client.
+      paths: Object.fromEntries(Object.entries(paths).map(([path, values]) => [path, { p50: percentile(values, 50), p99: percentile(values, 99), count: values.length }])),
+      // OT writers: from the edit (when the stock client pushes it, or queues it behind the push in flight) to its `push-result accepted`.
+      confirmP50: percentile(confirms, 50),
+      confirmP99: percentile(confirms, 99),
+      staleShare: results.reduce((s, r) => s + r.stale, 0) / Math.max(1, pushes),
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      crossP50: percentile(crossLatencies, 50),
+      crossP99: percentile(crossLatencies, 99),
+      crossShare: crossLatencies.length / Math.max(1, latencies.length),
+      cpuPerDeliveryUs: (serverCpu * 1000) / Math.max(1, delivered),
+      cpuPartsPerDeliveryUs: Object.fromEntries(Object.entries(cpuParts).map(([part, ms]) => [part, (ms * 1000) / Math.max(1, delivered)])),
+      deliveredShare: delivered / Math.max(1, expected),
+      converged: checks.every((r) => r.converged),
+      rate: sent / (durationMs / 1000),
+      loadCpuMs: results.reduce((s, r) => s + r.loadCpuMs, 0),
+      serverCpuMs: serverCpu,
+    }
+  } finally {
+    for (const load of loads) load.stop()
+  }
+}
+
+/** One fan-out of the table (`shape`, one of `shapes`) on `server`: the medians of `settings.runs` warm runs of `settings.fanoutMs`. */
+export async function fanout(settings, server, shape) {
+  const results = []
+  for (let i = 0; i < settings.runs; i++) results.push(await fanoutRun(settings, server, shape, shape.rate, settings.fanoutMs, settings.warmUp))
+  const pick = (key) => median(results.map((r) => r[key]))
+  return { p50: pick("p50"), p99: pick("p99"), cpuPerDeliveryUs: pick("cpuPerDeliveryUs"), converged: results.every((r) => r.converged), loadCpuMs: pick("loadCpuMs") }
+}
+
+/**
+ * The saturation steps on `server` (`settings.saturationSteps`, rates per writer): the highest
+ * total rate with p99 ≤ 100 ms and 99% delivered (`sustained`), the p99 at 4,000 updates/s, and
+ * each step taken.
+ */
+export async function saturation(settings, server) {
+  const shape = { rooms: 10, clients: 10, writers: 2 }
+  const steps = []
+  let sustained = 0
+  for (const perWriter of settings.saturationSteps) {
+    const total = perWriter * shape.rooms * shape.writers
+    // Each step's figures are medians of several runs, like every other figure here.
+    const tries = []
+    for (let i = 0; i < settings.runs; i++) tries.push(await fanoutRun(settings, server, shape, perWriter, 2000))
+    const r = { p99: median(tries.map((t) => t.p99)), deliveredShare: median(tries.map((t) => t.deliveredShare)) }
+    steps.push({ total, p99: r.p99, delivered: r.deliveredShare })
+    if (r.p99 > 100 || r.deliveredShare < 0.99) break
+    sustained = total
+  }
+  return { sustained, p99At4000: steps.find((s) => s.total === 4000)?.p99 ?? NaN, steps }
+}
