@@ -36,6 +36,9 @@ export interface RedisService {
  * Starts a throwaway PostgreSQL cluster (Debian's newest installed version, installed with
  * apt-get when missing and running as root) on a free loopback port, with a database `tandem`.
  */
+/** A loopback port nobody listens on right now (another process could still take it first). */
+export declare function freePort(): Promise<number>
+
 export declare function startPostgres(): Promise<PostgresService>
 
 /** Starts a throwaway redis-server (installed with apt-get when missing) on a free loopback port. */

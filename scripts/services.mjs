@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url"
 import { startPostgres } from "./services/start-postgres.mjs"
 import { startRedis } from "./services/start-redis.mjs"
 
-export { ServiceError } from "./services/common.mjs"
+export { ServiceError, freePort } from "./services/common.mjs"
 export { startNginx } from "./services/start-nginx.mjs"
 export { startPostgres, startRedis }
 

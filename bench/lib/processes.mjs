@@ -3,20 +3,11 @@
 // processes (CPU time, threads, memory, parents, command lines); and the versions of what runs.
 import { fork, spawnSync } from "node:child_process"
 import { readFileSync, readdirSync, readlinkSync } from "node:fs"
-import { createServer } from "node:net"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { freePort } from "../../scripts/services.mjs"
 
 const benchDir = fileURLToPath(new URL("..", import.meta.url))
-
-/** A TCP port free on 127.0.0.1 when the promise resolves. */
-export const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address()
-      probe.close(() => resolve(port))
-    })
-  })
 
 /** The soft open-file limit of a process, from /proc. */
 function openFileLimit(pid) {

@@ -115,7 +115,7 @@ export class RoomLoader {
       onGapFilled: () => this.options.onGapFilled(name),
       traffic: this.options.traffic,
     })
-    if (intact && parts.length === 1 && !doc.store.pendingStructs && !doc.store.pendingDs) room.primeFullState(parts[0]!)
+    if (intact && parts.length === 1 && !doc.store.pendingStructs && !doc.store.pendingDs) room.peers.primeFullState(parts[0]!)
     subscription.attach(room)
     this.options.onLoaded(room, performance.now() - started)
     return room

@@ -169,7 +169,7 @@ export class RoomManager {
     const entry = this.entries.get(name)
     const room = entry ? await entry.room.catch(() => null) : null
     if (room) {
-      room.closeAll(closeCode, "document deleted")
+      room.peers.closeAll(closeCode, "document deleted")
       room.retire()
       await room.log.idle()
     }
@@ -207,7 +207,7 @@ export class RoomManager {
     const entry = this.entries.get(name)
     const room = entry?.loaded
     if (!entry || !room) return
-    room.closeAll(CloseCode.Deleted, "document deleted")
+    room.peers.closeAll(CloseCode.Deleted, "document deleted")
     room.retire()
     this.entries.delete(name)
     room.destroy()

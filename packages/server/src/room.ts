@@ -221,19 +221,9 @@ export class Room implements JoinedRoom {
     }
   }
 
-  /** See {@link RoomPeers.primeFullState}. */
-  primeFullState(update: Uint8Array): void {
-    this.peers.primeFullState(update)
-  }
-
   /** The compacted snapshot replaced the log: the size estimate starts again from it. */
   compacted(snapshotBytes: number): void {
     this.bytes = snapshotBytes
-  }
-
-  /** Closes every connection with `code`. */
-  closeAll(code: number, reason: string): void {
-    this.peers.closeAll(code, reason)
   }
 
   /** Refuses every later write: the document is being deleted. */

@@ -230,7 +230,7 @@ class Server implements SyncServer, ConnectionHandler {
   unloadRoom(doc: string): boolean {
     const room = this.rooms.peek(doc)
     if (!room) return false
-    room.closeAll(CloseCode.GoingAway, "room unloading")
+    room.peers.closeAll(CloseCode.GoingAway, "room unloading")
     return true
   }
 
