@@ -119,39 +119,57 @@ export interface ColourAssignmentOptions {
   readonly chosen: () => boolean
   /** Gives the person `color` (stores and publishes it). */
   readonly assign: (color: string) => void
-  /** How long after the first sync a clash is looked for; peers' awareness can come a little after the document. */
-  readonly settleMs?: number
 }
 
 /**
- * Gives a person who never picked a colour one that nobody else in the document has: once the
- * document has synced, and for `settleMs` after, if someone else has the same colour this
- * person moves to the first free palette colour, once. Only the newcomer moves (the others are
- * past their own window), so two people never swap back and forth. Returns a stop function.
+ * Whether `a` joined the document before `b`: by the join times they publish, a missing one
+ * counting as the earliest, then by client id. Every page orders the same peers the same way,
+ * since each reads the same published values.
+ */
+export function joinedBefore(a: Peer, b: Peer): boolean {
+  const at = a.joinedAt ?? 0
+  const bt = b.joinedAt ?? 0
+  return at !== bt ? at < bt : a.clientId < b.clientId
+}
+
+/**
+ * The colour `self` should move to, or null to stay. It moves when someone who joined earlier
+ * (see {@link joinedBefore}) has its colour, to the first palette colour nobody else has; with
+ * every colour taken it stays. The earlier of two people never moves for the later one, so the
+ * two never swap back and forth; and a move never lands on anyone's colour, so pages that move
+ * at the same moment settle within as many rounds as there are people (colour-picker.test.ts).
+ */
+export function colourToMoveTo(self: Peer, color: string, peers: readonly Peer[], isMe: (peer: Peer) => boolean): string | null {
+  const others = peers.filter((peer) => !isMe(peer))
+  const mine = color.toLowerCase()
+  if (!others.some((peer) => peer.color.toLowerCase() === mine && joinedBefore(peer, self))) return null
+  const colours = others.map((peer) => peer.color.toLowerCase())
+  const next = firstFreeColor(colours)
+  return colours.includes(next) ? null : next
+}
+
+/**
+ * Keeps a person who never picked a colour off the colours of people who joined before them:
+ * while the page is synced, whenever someone earlier has this person's colour, this person
+ * moves (see {@link colourToMoveTo}). Every page applies the same rule to the same published
+ * join times, so in a clash the later person moves, whenever either one's presence arrives;
+ * there is no window to miss. A picked colour is never changed. Returns a stop function.
  */
 export function assignFreeColour(options: ColourAssignmentOptions): () => void {
-  const settleMs = options.settleMs ?? 2000
-  let started = false
-  let done = false
-  let timer: ReturnType<typeof setTimeout> | undefined
   let unsubscribe: () => void = () => {}
+  let stopped = false
   const stop = () => {
-    done = true
-    clearTimeout(timer)
+    stopped = true
     unsubscribe()
   }
   const check = (status: EditorStatus) => {
-    if (done) return
+    if (stopped) return
     if (options.chosen()) return stop()
-    if (!started) {
-      if (!status.synced) return
-      started = true
-      timer = setTimeout(stop, settleMs)
-    }
-    const others = status.peers.filter((peer) => !options.isMe(peer)).map((peer) => peer.color.toLowerCase())
-    if (!others.includes(options.color().toLowerCase())) return
-    stop()
-    options.assign(firstFreeColor(others))
+    if (!status.synced) return
+    const self = status.peers.find((peer) => peer.self)
+    if (!self) return
+    const next = colourToMoveTo(self, options.color(), status.peers, options.isMe)
+    if (next !== null) options.assign(next)
   }
   unsubscribe = options.editor.onStatus(check)
   check(options.editor.status())

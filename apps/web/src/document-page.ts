@@ -40,6 +40,8 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
   const user = loadUser()
   // The same in every tab of this browser: the people list shows one person for all of them.
   const id = browserId()
+  // When this page joined: a clash of colours moves whoever joined later (colour-picker.ts).
+  const joinedAt = Date.now()
 
   // Live regions: screen readers announce the connection and save state as they change.
   const connection = h("span", { class: "pill connection", role: "status", "aria-label": "Connection", "data-testid": "connection" })
@@ -81,7 +83,7 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
   const markdownMode = createMarkdownMode(doc)
   const preview = createMarkdownPreview()
   const spellcheck = createSpellcheckToggle(() => editor.view)
-  const options = { parent: editorParent, serverUrl: syncUrl(), doc, user: { ...user, id }, persistence: true, extensions: [markdownMode.extension, preview.extension, spellcheck.extension, EditorView.contentAttributes.of({ "aria-label": doc })] }
+  const options = { parent: editorParent, serverUrl: syncUrl(), doc, user: { ...user, id, joinedAt }, persistence: true, extensions: [markdownMode.extension, preview.extension, spellcheck.extension, EditorView.contentAttributes.of({ "aria-label": doc })] }
   // ---- Sign-in (sign-in.ts): the client asks `getToken` before connecting (no `token` is passed,
   // so it does), and the gate answers once the server says the token opens the document; until
   // then the sign-in box shows, and the editor too once it was open (typing goes on).
@@ -190,7 +192,7 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
     user.color = color
     if (chosen) user.colorChosen = true
     saveUser(user)
-    editor.setUser({ ...user, id })
+    editor.setUser({ ...user, id, joinedAt })
   }
   const colourPicker = createColourPicker({ color: user.color, onPick: (color) => setColour(color, true) })
   nameInput.closest("label")!.after(colourPicker.element)
@@ -211,7 +213,7 @@ export function mountDocumentPage(root: HTMLElement, doc: string): EditorHandle 
     nameInput.value = name
     user.name = name
     saveUser(user)
-    editor.setUser({ ...user, id })
+    editor.setUser({ ...user, id, joinedAt })
   })
   let copiedTimer: ReturnType<typeof setTimeout> | undefined
   share.addEventListener("click", () => {

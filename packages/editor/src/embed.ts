@@ -8,7 +8,7 @@ import { collab } from "./collab.js"
 import { editingBasics } from "./editing.js"
 import { sizeLimit } from "./size-limit.js"
 import type { UserInfo } from "./user-info.js"
-import { sanitizeColor } from "./user-info.js"
+import { sanitizeColor, sanitizeJoinedAt } from "./user-info.js"
 
 /** Options of {@link createEditor}. */
 export interface EditorOptions {
@@ -53,10 +53,11 @@ function peerId(id: unknown): string | undefined {
   return typeof id === "string" && id.length > 0 && id.length <= 64 ? id : undefined
 }
 
-/** The awareness field `user` for `user`: the y-codemirror.next layout, plus `id` when there is one. */
+/** The awareness field `user` for `user`: the y-codemirror.next layout, plus `id` and `joinedAt` when there are. */
 function publishedUser(user: UserInfo): UserInfo {
   const id = peerId(user.id)
-  return { name: user.name, color: sanitizeColor(user.color), ...(id ? { id } : {}) }
+  const joinedAt = sanitizeJoinedAt(user.joinedAt)
+  return { name: user.name, color: sanitizeColor(user.color), ...(id ? { id } : {}), ...(joinedAt !== undefined ? { joinedAt } : {}) }
 }
 
 /** Someone on the document, from awareness; `id` (from {@link UserInfo}) is the same for each tab of one browser. */
@@ -218,7 +219,17 @@ export function createEditor(options: EditorOptions): EditorHandle {
         const user = (state as { user?: Partial<UserInfo> }).user
         if (!user || typeof user.name !== "string") return []
         const id = peerId(user.id)
-        return [{ clientId, name: user.name.slice(0, 64), color: sanitizeColor(user.color), ...(id ? { id } : {}), self: clientId === awareness.clientID }]
+        const joinedAt = sanitizeJoinedAt(user.joinedAt)
+        return [
+          {
+            clientId,
+            name: user.name.slice(0, 64),
+            color: sanitizeColor(user.color),
+            ...(id ? { id } : {}),
+            ...(joinedAt !== undefined ? { joinedAt } : {}),
+            self: clientId === awareness.clientID,
+          },
+        ]
       }),
     }
   }

@@ -9,6 +9,11 @@ export interface UserInfo {
    * show one person however many tabs they have open; absent for peers that publish none.
    */
   readonly id?: string
+  /**
+   * When the person opened the document, in ms since 1970 by their own clock. Apps compare it to
+   * settle a clash of colours (the later one moves); absent for peers that publish none.
+   */
+  readonly joinedAt?: number
 }
 
 /**
@@ -24,6 +29,11 @@ const safeColor = /^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
 /** A colour from a peer is used only if it is a plain hex colour: it goes into a style attribute. */
 export function sanitizeColor(color: unknown): string {
   return typeof color === "string" && safeColor.test(color) ? color : fallbackColor
+}
+
+/** A join time from a peer, if it is one: a non-negative integer (see {@link UserInfo.joinedAt}). */
+export function sanitizeJoinedAt(joinedAt: unknown): number | undefined {
+  return Number.isSafeInteger(joinedAt) && (joinedAt as number) >= 0 ? (joinedAt as number) : undefined
 }
 
 /** A name from a peer, trimmed and shortened, or "Anonymous". */

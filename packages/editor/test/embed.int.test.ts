@@ -17,7 +17,7 @@ describe("createEditor", () => {
       parent,
       serverUrl: `ws://127.0.0.1:${port}/sync`,
       doc: "embedded",
-      user: { name: "Ada", color: "#d33a2c" },
+      user: { name: "Ada", color: "#d33a2c", joinedAt: 1796150000000 },
       WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     })
     expect(editor.status().connection).toBe("connecting")
@@ -28,7 +28,7 @@ describe("createEditor", () => {
         resolve(status)
       })
     })
-    expect(ready.peers).toEqual([{ clientId: editor.ydoc.clientID, name: "Ada", color: "#d33a2c", self: true }])
+    expect(ready.peers).toEqual([{ clientId: editor.ydoc.clientID, name: "Ada", color: "#d33a2c", joinedAt: 1796150000000, self: true }])
     editor.view.dispatch({ changes: { from: 0, insert: "typed in the embed" } })
     await new Promise<void>((resolve) => {
       const off = editor.onStatus((status) => status.unsaved === 0 && (off(), resolve()))

@@ -16,7 +16,7 @@ describe("createCollabEditor", () => {
       parent,
       serverUrl: `ws://${base}/collab`,
       doc: "embedded/ot",
-      user: { name: "Ada", color: "#d33a2c" },
+      user: { name: "Ada", color: "#d33a2c", joinedAt: 1796150000000 },
       WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     })
     expect(editor.status().connection).toBe("connecting")
@@ -25,7 +25,7 @@ describe("createCollabEditor", () => {
         const off = editor.onStatus((status) => check(status) && (off(), resolve(status)))
       })
     const ready = await until((status) => status.connection === "connected" && status.synced && status.savesConfirmed && status.peers.length > 0)
-    expect(ready.peers).toEqual([{ clientId: editor.session.status().you, name: "Ada", color: "#d33a2c", self: true }])
+    expect(ready.peers).toEqual([{ clientId: editor.session.status().you, name: "Ada", color: "#d33a2c", joinedAt: 1796150000000, self: true }])
     editor.view.dispatch({ changes: { from: 0, insert: "typed in the OT embed\r\nsecond line" } })
     expect(editor.status().unsaved).toBe(1)
     await until((status) => status.unsaved === 0)

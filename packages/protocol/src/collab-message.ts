@@ -18,6 +18,8 @@ export interface CollabUpdate {
 export interface CollabUser {
   readonly name: string
   readonly color: string
+  /** When the person opened the document (ms since 1970, by their clock); it settles colour clashes. */
+  readonly joinedAt?: number
 }
 
 /** A selection in UTF-16 code units, at the version its message names. */
@@ -188,7 +190,8 @@ function readUpdates(value: unknown, allowEmpty: boolean): CollabUpdate[] {
 
 function readUser(value: unknown): CollabUser {
   if (!isObject(value)) throw new ProtocolError("malformed", "user is not an object")
-  return { name: field(value.name, isShortString), color: field(value.color, isShortString) }
+  const user = { name: field(value.name, isShortString), color: field(value.color, isShortString) }
+  return value.joinedAt === undefined ? user : { ...user, joinedAt: field(value.joinedAt, isVersion) }
 }
 
 function readPeer(value: unknown): CollabPeer {

@@ -17,6 +17,7 @@ describe("collab messages", () => {
       { type: "push", version: 3, updates: [{ clientID: "abc", changes: [2, [1, "x\r", "y"], [3], 4] }] },
       { type: "presence", version: 3, user: { name: "Ada", color: "#d33" }, selection: { anchor: 1, head: 4 } },
       { type: "presence", version: 0, user: { name: "Ada", color: "#d33" }, selection: null },
+      { type: "presence", version: 0, user: { name: "Ada", color: "#d33", joinedAt: 1796150000000 }, selection: null },
     ]
     for (const message of client) expect(decodeCollabClientMessage(encodeCollabClientMessage(message))).toEqual(message)
     const server: CollabServerMessage[] = [
@@ -25,6 +26,7 @@ describe("collab messages", () => {
       { type: "updates", version: 5, updates: [{ clientID: "tandem:yjs", changes: [[0, "hi"]] }] },
       { type: "push-result", status: "stale", version: 9 },
       { type: "presence", version: 9, peers: [{ id: 1, user: null, selection: { anchor: 0, head: 0 } }], removed: [2] },
+      { type: "presence", version: 9, peers: [{ id: 1, user: { name: "Bo", color: "#36c", joinedAt: 5 }, selection: null }], removed: [] },
     ]
     for (const message of server) expect(decodeCollabServerMessage(encodeCollabServerMessage(message))).toEqual(message)
   })
@@ -41,6 +43,8 @@ describe("collab messages", () => {
       '{"type":"push","version":1,"updates":[{"clientID":"a","changes":[[1,2]]}]}',
       '{"type":"push","version":1,"updates":[{"clientID":"a","changes":["3"]}]}',
       '{"type":"presence","version":1,"user":{"name":1,"color":"#fff"},"selection":null}',
+      '{"type":"presence","version":1,"user":{"name":"a","color":"#fff","joinedAt":"now"},"selection":null}',
+      '{"type":"presence","version":1,"user":{"name":"a","color":"#fff","joinedAt":-1},"selection":null}',
       '{"type":"hello","epoch":5,"version":null}',
       "[".repeat(100_000),
     ]

@@ -145,11 +145,15 @@ describe("the collab endpoint", () => {
     const ot = await connectCollab(server, "presence")
     const doc = await join(ot)
     const at = (index: number) => JSON.parse(JSON.stringify(Y.createRelativePositionFromTypeIndex(text(yjs), index))) as unknown
-    yjs.awareness.setLocalState({ user: { name: "Yan", color: "#123456" }, cursor: { anchor: at(2), head: at(5) } })
+    yjs.awareness.setLocalState({ user: { name: "Yan", color: "#123456", joinedAt: 1700 }, cursor: { anchor: at(2), head: at(5) } })
     const seen = await ot.next("presence", (m) => m.peers.some((p) => p.id === yjs.doc.clientID && p.selection !== null))
-    expect(seen.peers.find((p) => p.id === yjs.doc.clientID)).toEqual({ id: yjs.doc.clientID, user: { name: "Yan", color: "#123456" }, selection: { anchor: 2, head: 5 } })
+    expect(seen.peers.find((p) => p.id === yjs.doc.clientID)).toEqual({ id: yjs.doc.clientID, user: { name: "Yan", color: "#123456", joinedAt: 1700 }, selection: { anchor: 2, head: 5 } })
+    // A join time a collab client would refuse is not passed on (the rest of the user is).
+    yjs.awareness.setLocalState({ user: { name: "Yan", color: "#123456", joinedAt: "soon" }, cursor: null })
+    const odd = await ot.next("presence", (m) => m.peers.some((p) => p.id === yjs.doc.clientID && p.selection === null))
+    expect(odd.peers.find((p) => p.id === yjs.doc.clientID)?.user).toEqual({ name: "Yan", color: "#123456" })
 
-    ot.send({ type: "presence", version: doc.version, user: { name: "Otto", color: "#654321" }, selection: { anchor: 10, head: 10 } })
+    ot.send({ type: "presence", version: doc.version, user: { name: "Otto", color: "#654321", joinedAt: 1800 }, selection: { anchor: 10, head: 10 } })
     const state = await new Promise<{ user: unknown; cursor: { anchor: Record<string, unknown>; head: Record<string, unknown> } }>((resolve) => {
       const check = () => {
         const found = [...yjs.awareness.getStates()].find(([id]) => id === doc.you)?.[1]
@@ -158,7 +162,7 @@ describe("the collab endpoint", () => {
       }
       check()
     })
-    expect(state.user).toEqual({ name: "Otto", color: "#654321" })
+    expect(state.user).toEqual({ name: "Otto", color: "#654321", joinedAt: 1800 })
     // Every field kept, nulls included: what y-codemirror.next publishes and reads.
     expect(Object.keys(state.cursor.head).sort()).toEqual(["assoc", "item", "tname", "type"])
     expect(Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(state.cursor.head), yjs.doc)?.index).toBe(10)

@@ -8,6 +8,7 @@ import {
   type CollabClientMessage,
   type CollabPeer,
   type CollabServerMessage,
+  type CollabUser,
 } from "@tandem/protocol"
 import { CollabSocket } from "./collab-socket.js"
 import { remotePeers, setRemotePeers, type RemotePeer } from "./presence.js"
@@ -30,7 +31,7 @@ export interface CollabSessionOptions {
   readonly extensions: Extension
   /** Makes the host around the session's first state (an EditorView on it, say). */
   readonly host: (state: EditorState) => CollabHost
-  readonly user: { readonly name: string; readonly color: string }
+  readonly user: CollabUser
   readonly WebSocket?: typeof globalThis.WebSocket
 }
 

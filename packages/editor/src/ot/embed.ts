@@ -2,8 +2,9 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { Transaction } from "@codemirror/state"
 import { EditorView, keymap } from "@codemirror/view"
 import { editingBasics } from "../editing.js"
+import type { CollabUser } from "@tandem/protocol"
 import type { EditorOptions, EditorStatus } from "../embed.js"
-import { sanitizeColor, sanitizeName, type UserInfo } from "../user-info.js"
+import { sanitizeColor, sanitizeJoinedAt, sanitizeName, type UserInfo } from "../user-info.js"
 import { CollabSession, type CollabHost } from "./collab-session.js"
 import { collabCursors } from "./cursors.js"
 
@@ -33,6 +34,12 @@ function viewHost(view: EditorView): CollabHost {
   }
 }
 
+/** The name, colour and join time of `user`, sanitised, as the collab protocol carries them. */
+function collabUser(user: UserInfo | CollabUser): CollabUser {
+  const joinedAt = sanitizeJoinedAt(user.joinedAt)
+  return { name: sanitizeName(user.name), color: sanitizeColor(user.color), ...(joinedAt !== undefined ? { joinedAt } : {}) }
+}
+
 /**
  * Mounts an editor whose collaboration is CodeMirror's own `@codemirror/collab` (the stock
  * `collab()` extension, with `sendableUpdates`, `receiveUpdates` and `getSyncedVersion`), on a
@@ -56,7 +63,7 @@ export function createCollabEditor(options: EditorOptions): CollabEditorHandle {
   let view: EditorView | null = null
   const session: CollabSession = new CollabSession({
     url,
-    user: { name: sanitizeName(options.user.name), color: sanitizeColor(options.user.color) },
+    user: collabUser(options.user),
     ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     extensions: [
       editingBasics(),
@@ -91,7 +98,7 @@ export function createCollabEditor(options: EditorOptions): CollabEditorHandle {
       error: null,
       refused: null,
       peers: current.peers.flatMap((peer) =>
-        peer.user ? [{ clientId: peer.id, name: sanitizeName(peer.user.name), color: sanitizeColor(peer.user.color), self: peer.id === current.you }] : [],
+        peer.user ? [{ clientId: peer.id, ...collabUser(peer.user), self: peer.id === current.you }] : [],
       ),
     }
   }
@@ -109,7 +116,7 @@ export function createCollabEditor(options: EditorOptions): CollabEditorHandle {
       return () => listeners.delete(listener)
     },
     setUser(user) {
-      session.setUser({ name: sanitizeName(user.name), color: sanitizeColor(user.color) })
+      session.setUser(collabUser(user))
     },
     destroy() {
       stop()

@@ -27,8 +27,11 @@ export function peerOf(id: number, state: unknown, index: (position: Y.RelativeP
 
 function userOf(user: unknown): CollabUser | null {
   if (typeof user !== "object" || user === null) return null
-  const { name, color } = user as { name?: unknown; color?: unknown }
+  const { name, color, joinedAt } = user as { name?: unknown; color?: unknown; joinedAt?: unknown }
   if (typeof name !== "string") return null
   // Colours are passed on as given (short strings only); the editors sanitise before use.
-  return { name: name.slice(0, maxNameLength), color: typeof color === "string" ? color.slice(0, 32) : "" }
+  const shown = { name: name.slice(0, maxNameLength), color: typeof color === "string" ? color.slice(0, 32) : "" }
+  // When the person joined, which editors compare to settle a colour clash: only a time a
+  // collab client would accept (a non-negative integer), else none.
+  return Number.isSafeInteger(joinedAt) && (joinedAt as number) >= 0 ? { ...shown, joinedAt: joinedAt as number } : shown
 }
