@@ -7,6 +7,7 @@ export { Connection, type Socket, type ConnectionHandler, type ConnectionLimits,
 export { AuthError, openAuthorizer, type Authorizer, type AuthRequest, type Grant, type AuthErrorCode, type Access, type Visibility } from "./auth.js"
 export { Room } from "./room.js"
 export { RoomPeers } from "./room-peers.js"
+export { RoomCluster, type RoomClusterOptions } from "./room-cluster.js"
 export { RoomText } from "./room-text.js"
 export { RoomGoneError, contentKey, type RoomOptions, type RoomLimits, type ServerWrite, type WriteSource, type Applied, type TextWatcher } from "./room-types.js"
 export { RoomManager, type RoomManagerOptions } from "./room-manager.js"

@@ -3,6 +3,7 @@ import type { DocumentStore, Quarantine, StoredDocument } from "./document-store
 import { StorageError } from "./document-store.js"
 import type { GroupCommit } from "./group-commit.js"
 import { Room } from "./room.js"
+import type { RoomCluster } from "./room-cluster.js"
 import type { RoomLimits } from "./room-types.js"
 import { localBus, type BusSubscriber, type RoomBus } from "./room-bus.js"
 import type { Traffic } from "./traffic.js"
@@ -92,7 +93,7 @@ export class RoomLoader {
         room.compacted(bytes)
         this.options.onCompacted(name, head, bytes)
       },
-      onCommitted: (fromSeq, updates) => room.committed(fromSeq, updates),
+      onCommitted: (fromSeq, updates) => room.cluster.committed(fromSeq, updates),
       foldedHead: () => room.head,
       ...(this.options.bus === localBus ? {} : { readSnapshot: () => this.readSnapshot(name) }),
     })
@@ -116,7 +117,7 @@ export class RoomLoader {
       traffic: this.options.traffic,
     })
     if (intact && parts.length === 1 && !doc.store.pendingStructs && !doc.store.pendingDs) room.peers.primeFullState(parts[0]!)
-    subscription.attach(room)
+    subscription.attach(room.cluster)
     this.options.onLoaded(room, performance.now() - started)
     return room
   }
@@ -140,22 +141,23 @@ export class RoomLoader {
 
   /**
    * Subscribes to the bus for `name` before its document is read, so nothing another instance
-   * commits in between is missed: what arrives before the room exists waits, then goes to it.
+   * commits in between is missed: what arrives before the room exists waits, then goes to its
+   * {@link RoomCluster}.
    */
-  private async subscribe(name: string): Promise<{ attach: (room: Room) => void; unsubscribe: () => void }> {
-    let target: Room | null = null
-    const early: Array<(room: Room) => void> = []
+  private async subscribe(name: string): Promise<{ attach: (cluster: RoomCluster) => void; unsubscribe: () => void }> {
+    let target: RoomCluster | null = null
+    const early: Array<(cluster: RoomCluster) => void> = []
     const { traffic } = this.options
     const subscriber: BusSubscriber = {
       updates: (fromSeq, updates) => {
         traffic.busUpdatesReceived++
         if (target) target.remoteUpdates(fromSeq, updates)
-        else early.push((room) => room.remoteUpdates(fromSeq, updates))
+        else early.push((cluster) => cluster.remoteUpdates(fromSeq, updates))
       },
       awareness: (update, instance) => {
         traffic.busAwarenessReceived++
         if (target) target.remoteAwareness(update, instance)
-        else early.push((room) => room.remoteAwareness(update, instance))
+        else early.push((cluster) => cluster.remoteAwareness(update, instance))
       },
       deleted: () => this.options.onDeleted(name),
       presenceRequested: () => target?.republishPresence(),
@@ -169,10 +171,10 @@ export class RoomLoader {
       unsubscribe = () => {}
     }
     return {
-      attach: (room) => {
-        target = room
-        room.subscribed(unsubscribe)
-        for (const deliver of early.splice(0)) deliver(room)
+      attach: (cluster) => {
+        target = cluster
+        cluster.subscribed(unsubscribe)
+        for (const deliver of early.splice(0)) deliver(cluster)
         // The others' clients set their presence before this room listened.
         this.options.bus.requestPresence(name)
       },

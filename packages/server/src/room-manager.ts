@@ -57,13 +57,13 @@ export class RoomManager {
         if (!healthy) return
         for (const entry of this.entries.values()) {
           if (!entry.loaded) continue
-          void entry.loaded.catchUp()
-          entry.loaded.republishPresence()
+          void entry.loaded.cluster.catchUp()
+          entry.loaded.cluster.republishPresence()
           bus.requestPresence(entry.loaded.name)
         }
       }),
       bus.onInstanceLost((instance) => {
-        for (const entry of this.entries.values()) entry.loaded?.instanceLost(instance)
+        for (const entry of this.entries.values()) entry.loaded?.cluster.instanceLost(instance)
       }),
     ]
   }

@@ -2,16 +2,14 @@ import { CloseCode, ProtocolError, encodePermissionDenied, encodeUpdate, type Me
 import type * as awarenessProtocol from "y-protocols/awareness"
 import * as Y from "yjs"
 import { Connection, type JoinedRoom } from "./connection.js"
-import type { RoomBus } from "./room-bus.js"
 import type { UpdateLog } from "./update-log.js"
 import { carriesNews } from "./carries-news.js"
 import { LazyDoc } from "./lazy-doc.js"
-import { LogFollower } from "./log-follower.js"
 import { Presence } from "./presence.js"
+import { RoomCluster } from "./room-cluster.js"
 import { RoomPeers } from "./room-peers.js"
 import { RoomText } from "./room-text.js"
 import { RoomGoneError, contentKey, type Applied, type RoomLimits, type RoomOptions, type ServerWrite, type WriteSource } from "./room-types.js"
-import { applyCommitted, reapplyStored } from "./stored-parts.js"
 
 /**
  * One loaded document and the connections on it. Every change to the document, whatever its
@@ -21,7 +19,7 @@ import { applyCommitted, reapplyStored } from "./stored-parts.js"
  *
  * The room owns the write path and the document; its parts do the rest: {@link RoomPeers} the
  * connections and the sync protocol with them, {@link Presence} awareness and client-id
- * ownership, {@link RoomText} the text view, {@link LogFollower} the order of other instances'
+ * ownership, {@link RoomText} the text view, {@link RoomCluster} the bus and other instances'
  * commits. Built by the RoomLoader once the document is loaded; the RoomManager destroys it on
  * unload.
  */
@@ -32,12 +30,10 @@ export class Room implements JoinedRoom {
   readonly peers: RoomPeers
   /** Awareness, and which connection owns each client id: others may not write under an owned id. */
   private readonly presence: Presence
-  private unsubscribeBus: () => void = () => {}
-  /** Orders what this and other instances committed by the store's numbers, and fills gaps from storage. */
-  private readonly follower: LogFollower
+  /** The bus: this room's commits going out, the other instances' coming in. */
+  readonly cluster: RoomCluster
   /** The document and what it holds back; read through {@link Room.doc}, or `lazy.ydoc` for the document as it stands. */
   private readonly lazy: LazyDoc
-  private readonly bus: RoomBus
   private readonly limits: RoomLimits
   /** Estimated size of the document: what storage held at load plus every update since. */
   private bytes: number
@@ -51,7 +47,6 @@ export class Room implements JoinedRoom {
     this.lazy = new LazyDoc(options.doc, options.deferred, options.onBroken)
     this.text = new RoomText(options.name, () => this.doc)
     this.log = options.log
-    this.bus = options.bus
     this.limits = options.limits
     this.bytes = options.bytes
     const connections = new Set<Connection>()
@@ -72,17 +67,7 @@ export class Room implements JoinedRoom {
       traffic: options.traffic,
       applyUpdate: (update, summary, connection) => this.applyUpdate(update, summary, connection),
     })
-    this.follower = new LogFollower({
-      name: options.name,
-      store: options.store,
-      head: options.head,
-      gapDelayMs: options.gapDelayMs,
-      // Stored and relayed elsewhere already: applied and relayed here, never stored again.
-      apply: (updates) => applyCommitted(this.doc, updates, this.relayStored, options.onBusError),
-      reload: (stored) => reapplyStored(this.doc, stored, this.relayStored),
-      onGapFilled: options.onGapFilled,
-      onError: options.onBusError,
-    })
+    this.cluster = new RoomCluster({ room: options, presence: this.presence, doc: () => this.doc, relay: this.relayStored })
   }
 
   /** Everyone's presence on the document (Yjs awareness), here and on other instances. */
@@ -97,20 +82,14 @@ export class Room implements JoinedRoom {
     return this.lazy.doc
   }
 
-  /** Takes the bus subscription made for this room before it loaded; it ends when the room does. */
-  subscribed(unsubscribe: () => void): void {
-    if (this.gone) unsubscribe()
-    else this.unsubscribeBus = unsubscribe
-  }
-
   /** Whether the document exists: something of it was stored, here or by another instance. */
   get exists(): boolean {
-    return this.log.stored || this.follower.head > 0
+    return this.log.stored || this.cluster.head > 0
   }
 
   /** Sequence number of the newest stored update this room holds, with all before it. */
   get head(): number {
-    return this.follower.head
+    return this.cluster.head
   }
 
   /** The document as one Yjs update; with a state vector, only what that state lacks. */
@@ -229,7 +208,7 @@ export class Room implements JoinedRoom {
   /** Refuses every later write: the document is being deleted. */
   retire(): void {
     this.gone = true
-    this.follower.stop()
+    this.cluster.retire()
   }
 
   /** Whether the room still takes writes: not deleted, not unloaded. */
@@ -241,8 +220,7 @@ export class Room implements JoinedRoom {
   destroy(): void {
     this.gone = true
     this.lazy.stop()
-    this.follower.stop()
-    this.unsubscribeBus()
+    this.cluster.destroy()
     this.presence.destroy()
     this.lazy.ydoc.destroy()
   }
@@ -319,41 +297,6 @@ export class Room implements JoinedRoom {
     // Read once per change, here; the version history reads it from the room.
     this.changedAt = this.options.now()
     this.options.onChanged()
-  }
-
-  /**
-   * The update log committed `updates`, numbered from `fromSeq` by the store: they go to the
-   * other instances now, never before. Called by the log before the relays of the same commit.
-   */
-  committed(fromSeq: number, updates: readonly Uint8Array[]): void {
-    this.bus.publishUpdates(this.name, fromSeq, updates)
-    this.options.traffic.busUpdatesPublished++
-    this.follower.committed(fromSeq, updates.length)
-  }
-
-  /** Another instance's committed updates, from the bus: applied in log order, never stored again. */
-  remoteUpdates(fromSeq: number, updates: readonly Uint8Array[]): void {
-    if (!this.gone) this.follower.received(fromSeq, updates)
-  }
-
-  /** An awareness update from another instance. */
-  remoteAwareness(update: Uint8Array, instance: string): void {
-    if (!this.gone) this.presence.remote(update, instance)
-  }
-
-  /** Another instance stopped: the presence it relayed goes, for everyone here. */
-  instanceLost(instance: string): void {
-    if (!this.gone) this.presence.instanceLost(instance)
-  }
-
-  /** Sends the presence of this instance's own clients to the other instances again (see {@link Presence.republish}). */
-  republishPresence(): void {
-    if (!this.gone) this.presence.republish()
-  }
-
-  /** Reads what other instances stored since this room's head (the bus came back, say). */
-  catchUp(): Promise<void> {
-    return this.follower.catchUp()
   }
 
   /** Sends an update that is stored already to every subscribed peer. */

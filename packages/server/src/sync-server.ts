@@ -243,7 +243,7 @@ class Server implements SyncServer, ConnectionHandler {
     try {
       // With other instances writing too, what they committed and the bus has not brought yet is
       // read first: a write there followed by a read here sees the write.
-      if (this.shared) await room.catchUp()
+      if (this.shared) await room.cluster.catchUp()
       await room.stored()
       return await fn(room)
     } finally {
