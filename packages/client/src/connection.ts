@@ -1,6 +1,9 @@
 import { countUpdates } from "@tandem/protocol"
 import type { ClientSocket } from "./socket.js"
 
+/** Normal closure, for sockets this client closes itself. */
+const closedByClient = 1000
+
 /**
  * Everything about one WebSocket connection, in one object: the socket, how far its handshake
  * got, and when it last heard from the server. A new connection starts from a new object, so
@@ -36,5 +39,21 @@ export class Connection {
       return 0
     }
     return countUpdates(frame)
+  }
+
+  /**
+   * Closes the socket from this side and stops listening to it, so nothing it reports later
+   * reaches the client. Safe on a socket that is still connecting or already closed.
+   */
+  close(): void {
+    const socket = this.socket
+    socket.onopen = socket.onmessage = socket.onclose = null
+    // Closing a socket that is still connecting reports an error; Node rethrows unhandled ones.
+    socket.onerror = () => {}
+    try {
+      socket.close(closedByClient, "client closed")
+    } catch {
+      // Already closed.
+    }
   }
 }

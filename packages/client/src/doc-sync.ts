@@ -10,7 +10,7 @@ import { SaveCounter } from "./save-counter.js"
 /** Key of the unsaved count in an {@link UnsavedStore}; the same key the editor used before this package. */
 export const unsavedKey = "tandem:unsaved"
 
-/** What {@link DocSync} tells the client that owns the socket. */
+/** What {@link DocSync} tells the client that owns it (`TandemClient`). */
 export interface DocSyncHost {
   /** Something in the status changed. */
   changed(): void
@@ -27,8 +27,8 @@ export interface DocSyncHost {
 /**
  * The document side of the protocol, on whatever connection is current: the handshake, local
  * updates out, remote updates and awareness in, and the save count from the server's acks. It
- * knows nothing of reconnecting; the client attaches each new connection and detaches it when
- * it drops.
+ * knows nothing of reconnecting; the client's `Connector` attaches each new connection and
+ * detaches it when it drops.
  */
 export class DocSync {
   private readonly saves = new SaveCounter()

@@ -1,5 +1,5 @@
-export { createClient, clientDefaults, TandemClient } from "./client.js"
-export type { ClientEvents, ClientOptions, ClientStatus, ConnectionState, UnsavedStore } from "./options.js"
+export { createClient, TandemClient } from "./client.js"
+export { clientDefaults, type ClientEvents, type ClientOptions, type ClientStatus, type ConnectionState, type UnsavedStore } from "./options.js"
 export { backoffDefaults, type BackoffOptions } from "./backoff.js"
 export { describeClose, type ClientError } from "./close-reason.js"
 export { limitDefaults, type ClientLimits } from "./limits.js"

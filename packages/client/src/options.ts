@@ -14,7 +14,7 @@ export interface UnsavedStore {
   set(key: string, value: unknown): Promise<unknown>
 }
 
-/** Options of {@link createClient}. Defaults are declared in one place, in `client.ts`. */
+/** Options of {@link createClient}. Defaults are declared in one place, {@link clientDefaults}. */
 export interface ClientOptions {
   /** The server's sync URL, without the document: `wss://example.com/sync`. */
   readonly url: string
@@ -60,6 +60,9 @@ export interface ClientOptions {
   /** A number in [0, 1) for the backoff's jitter. Default `Math.random`. */
   readonly random?: () => number
 }
+
+/** The defaults of {@link ClientOptions}, in one place (limits and backoff have their own). */
+export const clientDefaults = { connect: true, silenceTimeoutMs: 30_000 } as const
 
 /**
  * How the client stands with the server:
