@@ -2,13 +2,14 @@ import { defaultKeymap, indentWithTab } from "@codemirror/commands"
 import { EditorState, type Extension } from "@codemirror/state"
 import { EditorView, keymap } from "@codemirror/view"
 import { createClient, type ClientLimits, type ClientOptions, type ClientStatus, type TandemClient } from "@tandem/client"
+import { joinedAtOf } from "@tandem/protocol"
 import { IndexeddbPersistence } from "y-indexeddb"
 import * as Y from "yjs"
 import { collab } from "./collab.js"
 import { editingBasics } from "./editing.js"
 import { sizeLimit } from "./size-limit.js"
 import type { UserInfo } from "./user-info.js"
-import { sanitizeColor, sanitizeJoinedAt } from "./user-info.js"
+import { sanitizeColor } from "./user-info.js"
 
 /** Options of {@link createEditor}. */
 export interface EditorOptions {
@@ -56,7 +57,7 @@ function peerId(id: unknown): string | undefined {
 /** The awareness field `user` for `user`: the y-codemirror.next layout, plus `id` and `joinedAt` when there are. */
 function publishedUser(user: UserInfo): UserInfo {
   const id = peerId(user.id)
-  const joinedAt = sanitizeJoinedAt(user.joinedAt)
+  const joinedAt = joinedAtOf(user.joinedAt)
   return { name: user.name, color: sanitizeColor(user.color), ...(id ? { id } : {}), ...(joinedAt !== undefined ? { joinedAt } : {}) }
 }
 
@@ -219,7 +220,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
         const user = (state as { user?: Partial<UserInfo> }).user
         if (!user || typeof user.name !== "string") return []
         const id = peerId(user.id)
-        const joinedAt = sanitizeJoinedAt(user.joinedAt)
+        const joinedAt = joinedAtOf(user.joinedAt)
         return [
           {
             clientId,

@@ -31,11 +31,6 @@ export function sanitizeColor(color: unknown): string {
   return typeof color === "string" && safeColor.test(color) ? color : fallbackColor
 }
 
-/** A join time from a peer, if it is one: a non-negative integer (see {@link UserInfo.joinedAt}). */
-export function sanitizeJoinedAt(joinedAt: unknown): number | undefined {
-  return Number.isSafeInteger(joinedAt) && (joinedAt as number) >= 0 ? (joinedAt as number) : undefined
-}
-
 /** A name from a peer, trimmed and shortened, or "Anonymous". */
 export function sanitizeName(name: unknown): string {
   const text = typeof name === "string" ? name.trim() : ""

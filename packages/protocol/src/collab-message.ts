@@ -78,6 +78,15 @@ export type CollabServerMessage =
 /** Longest client id accepted in a push. */
 export const maxCollabClientIdLength = 64
 
+/**
+ * A user's `joinedAt` (see {@link CollabUser.joinedAt}) if it is one a collab client accepts, a
+ * non-negative integer; otherwise `undefined`. For reading it where anything may come, as from
+ * awareness; a collab message with another one is refused instead.
+ */
+export function joinedAtOf(value: unknown): number | undefined {
+  return isVersion(value) ? value : undefined
+}
+
 /** Encodes a client message as the JSON text of one frame. */
 export function encodeCollabClientMessage(message: CollabClientMessage): string {
   return JSON.stringify(message)

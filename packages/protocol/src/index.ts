@@ -28,6 +28,7 @@ export {
   decodeCollabServerMessage,
   encodeCollabClientMessage,
   encodeCollabServerMessage,
+  joinedAtOf,
   maxCollabClientIdLength,
   type ChangeSetJSON,
   type CollabAccess,

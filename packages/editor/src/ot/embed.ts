@@ -1,10 +1,10 @@
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands"
 import { Transaction } from "@codemirror/state"
 import { EditorView, keymap } from "@codemirror/view"
+import { joinedAtOf, type CollabUser } from "@tandem/protocol"
 import { editingBasics } from "../editing.js"
-import type { CollabUser } from "@tandem/protocol"
 import type { EditorOptions, EditorStatus } from "../embed.js"
-import { sanitizeColor, sanitizeJoinedAt, sanitizeName, type UserInfo } from "../user-info.js"
+import { sanitizeColor, sanitizeName, type UserInfo } from "../user-info.js"
 import { CollabSession, type CollabHost } from "./collab-session.js"
 import { collabCursors } from "./cursors.js"
 
@@ -36,7 +36,7 @@ function viewHost(view: EditorView): CollabHost {
 
 /** The name, colour and join time of `user`, sanitised, as the collab protocol carries them. */
 function collabUser(user: UserInfo | CollabUser): CollabUser {
-  const joinedAt = sanitizeJoinedAt(user.joinedAt)
+  const joinedAt = joinedAtOf(user.joinedAt)
   return { name: sanitizeName(user.name), color: sanitizeColor(user.color), ...(joinedAt !== undefined ? { joinedAt } : {}) }
 }
 

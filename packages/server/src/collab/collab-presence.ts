@@ -1,4 +1,4 @@
-import { decodeCursor, type CollabPeer, type CollabSelection, type CollabUser } from "@tandem/protocol"
+import { decodeCursor, joinedAtOf, type CollabPeer, type CollabSelection, type CollabUser } from "@tandem/protocol"
 import type * as Y from "yjs"
 
 /** Longest name passed on, in characters; editors show no more. */
@@ -32,6 +32,7 @@ function userOf(user: unknown): CollabUser | null {
   // Colours are passed on as given (short strings only); the editors sanitise before use.
   const shown = { name: name.slice(0, maxNameLength), color: typeof color === "string" ? color.slice(0, 32) : "" }
   // When the person joined, which editors compare to settle a colour clash: only a time a
-  // collab client would accept (a non-negative integer), else none.
-  return Number.isSafeInteger(joinedAt) && (joinedAt as number) >= 0 ? { ...shown, joinedAt: joinedAt as number } : shown
+  // collab client would accept, else none.
+  const joined = joinedAtOf(joinedAt)
+  return joined === undefined ? shown : { ...shown, joinedAt: joined }
 }
