@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process"
 import { once } from "node:events"
-import { mkdtempSync, rmSync, statSync } from "node:fs"
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { pathToFileURL } from "node:url"
 import { runDocumentStoreTests } from "@tandem/storage-testkit"
 import Database from "better-sqlite3"
 import { describe, expect, it, onTestFinished } from "vitest"
@@ -107,27 +108,85 @@ describe("sqlite checkpoints", () => {
   })
 })
 
+/**
+ * Runs the module `body(path)` in a new process, with `createSqliteStore` imported from the built
+ * package (as a server process runs it), `Database` from better-sqlite3, and `path` a database
+ * file in a new folder. A file, not `node --input-type=module -e`: a worker thread inherits that
+ * flag and dies of it, so the store would run without its checkpoint worker.
+ */
+async function runScript(body: (path: string) => string): Promise<{ path: string; code: number; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "tandem-sqlite-"))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  const path = join(dir, "tandem.db")
+  const require = createRequire(import.meta.url)
+  const file = join(dir, "script.mjs")
+  writeFileSync(
+    file,
+    `import { createSqliteStore } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)}
+import Database from ${JSON.stringify(pathToFileURL(require.resolve("better-sqlite3")).href)}
+${body(JSON.stringify(path))}`,
+  )
+  const child = spawn(process.execPath, [file])
+  onTestFinished(() => {
+    child.kill("SIGKILL")
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+  const [code] = (await once(child, "exit")) as [number]
+  return { path, code, stdout: stdout.trim(), stderr }
+}
+
 describe("sqlite store in a process of its own", () => {
   it("lets close() finish, log emptied, when nothing else keeps the process alive", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tandem-sqlite-"))
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-    const path = join(dir, "tandem.db")
-    // The built package, as a server process runs it; its checkpoint worker does not hold the
-    // process open, so close() must, or the process exits with close() unsettled (code 13).
-    const script = `
-      import { createSqliteStore } from "@tandem/storage-sqlite"
-      const store = createSqliteStore({ path: ${JSON.stringify(path)} })
+    // Its checkpoint worker does not hold the process open, so close() must, or the process
+    // exits with close() unsettled (code 13).
+    const { path, ...run } = await runScript(
+      (path) => `const store = createSqliteStore({ path: ${path} })
       await store.append("doc", [new Uint8Array([1, 2, 3])])
       await store.close()
-      console.log("closed")
-    `
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: fileURLToPath(new URL("..", import.meta.url)) })
-    let stdout = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    const [code] = (await once(child, "exit")) as [number]
-    expect({ code, stdout: stdout.trim() }).toEqual({ code: 0, stdout: "closed" })
+      console.log("closed")`,
+    )
+    expect(run).toEqual({ code: 0, stdout: "closed", stderr: "" })
     expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0)
   })
+
+  it("never waits in the writer's own checkpoint for another connection's reader, whatever the busy timeout", async () => {
+    // The reader is on the writer's thread: a checkpoint that waited for it would wait out its
+    // busy timeout (a day), and the process would never print.
+    const run = await runScript(
+      (path) => `let reported = () => {}
+      const store = createSqliteStore({
+        path: ${path},
+        busyTimeoutMs: 86_400_000,
+        checkpointIntervalMs: 600_000,
+        checkpointPages: 50,
+        maxWalPages: 50,
+        onCheckpoint: (result) => reported(result),
+      })
+      await store.append("doc", [new Uint8Array([0])])
+      const reader = new Database(${path})
+      reader.exec("BEGIN")
+      reader.prepare("SELECT count(*) FROM updates").get()
+      // The worker does not hold the process open; this does, until its report.
+      const alive = setInterval(() => {}, 1000)
+      const report = new Promise((resolve) => (reported = resolve))
+      for (let i = 1; i <= 60; i++) await store.append("doc", [new Uint8Array([i])])
+      // The worker could copy only what the reader does not need, so the log is still long:
+      // the next commit checkpoints, with the reader in the way.
+      const { log, checkpointed } = await report
+      clearInterval(alive)
+      const head = await store.append("doc", [new Uint8Array([61])])
+      reader.exec("COMMIT")
+      reader.close()
+      const stored = await store.load("doc")
+      await store.close()
+      console.log(JSON.stringify({ longLog: log > 50 && checkpointed < log, head, stored: stored.updates.length }))`,
+    )
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" })
+    expect(JSON.parse(run.stdout)).toEqual({ longLog: true, head: 62, stored: 62 })
+  }, 20_000)
 })
 
 describe("checkpoint worker", () => {
