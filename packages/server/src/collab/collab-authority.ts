@@ -36,6 +36,8 @@ interface Pushing {
   readonly source: ServerWrite
   readonly entries: readonly CollabLogEntry[]
   readonly after: Text
+  /** Whether one of the entries leaves half of a surrogate pair at an edge (see splitsSurrogates). */
+  readonly splits: boolean
   applied: boolean
 }
 
@@ -131,6 +133,7 @@ export class CollabAuthority {
     }
     let after = this.head
     let bytes = 0
+    let splits = false
     const entries = updates.map((update) => {
       let changes: ChangeSet
       try {
@@ -141,6 +144,7 @@ export class CollabAuthority {
       if (changes.length !== after.length) throw new ProtocolError("malformed", "changes do not fit the document")
       if (splitsPair(changes, after)) throw new ProtocolError("malformed", "changes split a surrogate pair")
       after = changes.apply(after)
+      splits ||= splitsSurrogates(changes, after)
       bytes += estimatedBytes(changes)
       return logEntry(update.clientID, changes)
     })
@@ -148,7 +152,7 @@ export class CollabAuthority {
       this.owners.set(clientID, client)
       client.clientIDs.add(clientID)
     }
-    const pushing: Pushing = { source: { kind: "gateway", userId: client.connection.grant.userId }, entries, after, applied: false }
+    const pushing: Pushing = { source: { kind: "gateway", userId: client.connection.grant.userId }, entries, after, splits, applied: false }
     // Queued before the write: when nothing is waiting for storage, the reveal that answers it
     // runs at once, inside it.
     const answer = { client, version: this.log.head + entries.length }
@@ -206,15 +210,9 @@ export class CollabAuthority {
     const ytext = event.target
     if (pushing && origin === pushing.source) {
       pushing.applied = true
-      let text = this.head
-      let split = false
-      for (const entry of pushing.entries) {
-        this.log.append(entry)
-        text = entry.changes.apply(text)
-        split ||= splitsSurrogates(entry.changes, text)
-      }
+      for (const entry of pushing.entries) this.log.append(entry)
       this.head = pushing.after
-      if (split) this.reconcile(ytext)
+      if (pushing.splits) this.reconcile(ytext)
       if (this.head.length !== ytext.length) this.restart(ytext)
       return
     }

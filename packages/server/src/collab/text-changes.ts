@@ -99,8 +99,11 @@ function insidePair(text: Text, pos: number): boolean {
 }
 
 function loneAt(text: Text, pos: number): boolean {
-  const before = pos > 0 ? text.sliceString(pos - 1, pos).charCodeAt(0) : 0
-  const after = pos < text.length ? text.sliceString(pos, pos + 1).charCodeAt(0) : 0
+  // One slice for both sides: a slice of the rope costs a walk down it.
+  const around = text.sliceString(Math.max(0, pos - 1), Math.min(text.length, pos + 1))
+  const before = pos > 0 ? around.charCodeAt(0) : 0
+  // NaN past the end, which is neither half.
+  const after = around.charCodeAt(pos > 0 ? 1 : 0)
   return (isHigh(before) && !isLow(after)) || (isLow(after) && !isHigh(before))
 }
 
