@@ -1,10 +1,10 @@
 // `npm run bench`: the same load against Tandem, @y/websocket-server, @hocuspocus/server and a raw
-// ws relay, one after another on loopback, in one run; then Tandem ×2 on PostgreSQL + Redis
-// against @hocuspocus/server ×2 + Redis and Tandem ×1 (several instances); then Tandem rooms of
-// @codemirror/collab (OT) and Yjs clients beside all-Yjs ones. Prints a table ending with the
-// issue #15 targets met or not, writes it to bench/results/ and into the README. Every comparison
-// is a ratio taken within this run. `node run.mjs --report FILE` prints the table of a saved
-// latest.json again.
+// ws relay on loopback, in one run, the fan-outs' runs in rounds among the systems; then Tandem ×2
+// on PostgreSQL + Redis against @hocuspocus/server ×2 + Redis and Tandem ×1 (several instances);
+// then Tandem rooms of @codemirror/collab (OT) and Yjs clients beside all-Yjs ones. Prints a table
+// ending with the issue #15 targets met or not, writes it to bench/results/ and into the README.
+// Every comparison is a ratio taken within this run. `node run.mjs --report FILE` prints the table
+// of a saved latest.json again.
 // The scenarios are in scenarios/, the processes they start and read in lib/processes.mjs, the
 // table in lib/report.mjs; this file reads the TANDEM_BENCH_* variables and runs the scenarios.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -15,7 +15,7 @@ import { packageVersion } from "./lib/processes.mjs"
 import { clusterSection, mixedSection, readmeWithTable, report, targetsOf } from "./lib/report.mjs"
 import { servers } from "./lib/servers.mjs"
 import { cluster } from "./scenarios/cluster.mjs"
-import { defaultFanoutMs, defaultSaturationSteps, defaultWarmUp, fanout, saturation, shapes } from "./scenarios/fanout.mjs"
+import { defaultFanoutMs, defaultSaturationSteps, defaultWarmUp, fanouts, saturations, shapes } from "./scenarios/fanout.mjs"
 import { capacity, idleMany } from "./scenarios/idle.mjs"
 import { defaultMixedMs, mixed } from "./scenarios/mixed.mjs"
 import { coldLoad, paperState, persistence } from "./scenarios/paper.mjs"
@@ -80,10 +80,19 @@ async function main() {
   if (only) {
     const [names, scenarios] = only.length === 1 ? [undefined, only[0]] : only
     const perServer = scenarios.filter((s) => s !== "cluster" && s !== "mixed")
-    for (const server of servers.filter((s) => perServer.length > 0 && (names === undefined || names.includes(s.name)))) {
-      const r = (results[server.name] = {})
-      for (const shape of shapes.filter((s) => scenarios.includes(s.key))) r[shape.key] = await timed(shape.key, () => fanout(settings, server, shape))
-      if (scenarios.includes("saturation")) r.saturation = await timed("saturation", () => saturation(settings, server))
+    const chosen = servers.filter((s) => perServer.length > 0 && (names === undefined || names.includes(s.name)))
+    for (const server of chosen) results[server.name] = {}
+    // The fan-outs first, their runs in rounds among the chosen systems, as in a full run.
+    for (const shape of shapes.filter((s) => scenarios.includes(s.key))) {
+      const figures = await timed(shape.key, () => fanouts(settings, chosen, shape))
+      for (const server of chosen) results[server.name][shape.key] = figures[server.name]
+    }
+    if (scenarios.includes("saturation")) {
+      const figures = await timed("saturation", () => saturations(settings, chosen))
+      for (const server of chosen) results[server.name].saturation = figures[server.name]
+    }
+    for (const server of chosen) {
+      const r = results[server.name]
       if (scenarios.includes("capacity")) r.capacity = await timed("capacity", () => capacity(settings, server))
       if (scenarios.includes("idle50k")) r.idle50k = await timed("idle50k", () => idleMany(settings, server, servers.indexOf(server)))
       if (scenarios.includes("cold")) r.cold = await timed("cold", () => coldLoad(settings, server, paperState(settings.tracePath)))
@@ -103,11 +112,19 @@ async function main() {
     return
   }
   const state = paperState(settings.tracePath)
+  for (const server of servers) results[server.name] = {}
+  // The fan-outs and the saturation steps take every system's runs in rounds (see inRounds).
+  for (const shape of shapes) {
+    console.log(`bench: ${shape.title}`)
+    const figures = await timed(shape.key, () => fanouts(settings, servers, shape))
+    for (const server of servers) results[server.name][shape.key] = figures[server.name]
+  }
+  console.log("bench: saturation")
+  const saturated = await timed("saturation", () => saturations(settings, servers))
+  for (const server of servers) results[server.name].saturation = saturated[server.name]
   for (const server of servers) {
     console.log(`bench: ${server.name}`)
-    const r = (results[server.name] = {})
-    for (const shape of shapes) r[shape.key] = await timed(shape.key, () => fanout(settings, server, shape))
-    r.saturation = await timed("saturation", () => saturation(settings, server))
+    const r = results[server.name]
     // Memory per idle connection is read at 50,000 (idle50k); the steps of 1,000 to 10,000
     // (capacity) are left to partial runs, to keep the run under 15 minutes.
     r.idle50k = await timed("idle50k", () => idleMany(settings, server, servers.indexOf(server)))

@@ -141,32 +141,62 @@ export async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCp
   }
 }
 
-/** One fan-out of the table (`shape`, one of `shapes`) on `server`: the medians of `settings.runs` warm runs of `settings.fanoutMs`. */
-export async function fanout(settings, server, shape) {
-  const results = []
-  for (let i = 0; i < settings.runs; i++) results.push(await fanoutRun(settings, server, shape, shape.rate, settings.fanoutMs, settings.warmUp))
-  const pick = (key) => median(results.map((r) => r[key]))
-  return { p50: pick("p50"), p99: pick("p99"), cpuPerDeliveryUs: pick("cpuPerDeliveryUs"), converged: results.every((r) => r.converged), loadCpuMs: pick("loadCpuMs") }
+/**
+ * `run(server)` `runs` times for each of `systems`, in rounds: each round runs every system once,
+ * starting one further along the list than the round before. The machine is shared and its speed
+ * drifts over minutes; taken one system after another, a slow stretch fell on whichever system
+ * ran then and moved the ratios the table is for. In rounds, it falls on all of them alike.
+ * Returns each system's results, by name, in the order they were taken.
+ */
+async function inRounds(systems, runs, run) {
+  const results = Object.fromEntries(systems.map((server) => [server.name, []]))
+  for (let round = 0; round < runs; round++) {
+    for (let k = 0; k < systems.length; k++) {
+      const server = systems[(round + k) % systems.length]
+      results[server.name].push(await run(server))
+    }
+  }
+  return results
 }
 
 /**
- * The saturation steps on `server` (`settings.saturationSteps`, rates per writer): the highest
- * total rate with p99 ≤ 100 ms and 99% delivered (`sustained`), the p99 at 4,000 updates/s, and
- * each step taken.
+ * One fan-out of the table (`shape`, one of `shapes`) on each of `systems`, by name: the medians
+ * of `settings.runs` warm runs of `settings.fanoutMs`, taken in rounds (see inRounds).
  */
-export async function saturation(settings, server) {
+export async function fanouts(settings, systems, shape) {
+  const runs = await inRounds(systems, settings.runs, (server) => fanoutRun(settings, server, shape, shape.rate, settings.fanoutMs, settings.warmUp))
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, results]) => {
+      const pick = (key) => median(results.map((r) => r[key]))
+      return [name, { p50: pick("p50"), p99: pick("p99"), cpuPerDeliveryUs: pick("cpuPerDeliveryUs"), converged: results.every((r) => r.converged), loadCpuMs: pick("loadCpuMs") }]
+    }),
+  )
+}
+
+/**
+ * The saturation steps (`settings.saturationSteps`, rates per writer) on each of `systems`, by
+ * name: the highest total rate with p99 ≤ 100 ms and 99% delivered (`sustained`), the p99 at
+ * 4,000 updates/s, and each step taken. Each step's runs are taken in rounds among the systems
+ * still going (see inRounds); a system stops at the first step it fails.
+ */
+export async function saturations(settings, systems) {
   const shape = { rooms: 10, clients: 10, writers: 2 }
-  const steps = []
-  let sustained = 0
+  const state = Object.fromEntries(systems.map((server) => [server.name, { sustained: 0, steps: [], going: true }]))
   for (const perWriter of settings.saturationSteps) {
+    const going = systems.filter((server) => state[server.name].going)
+    if (going.length === 0) break
     const total = perWriter * shape.rooms * shape.writers
     // Each step's figures are medians of several runs, like every other figure here.
-    const tries = []
-    for (let i = 0; i < settings.runs; i++) tries.push(await fanoutRun(settings, server, shape, perWriter, 2000))
-    const r = { p99: median(tries.map((t) => t.p99)), deliveredShare: median(tries.map((t) => t.deliveredShare)) }
-    steps.push({ total, p99: r.p99, delivered: r.deliveredShare })
-    if (r.p99 > 100 || r.deliveredShare < 0.99) break
-    sustained = total
+    const runs = await inRounds(going, settings.runs, (server) => fanoutRun(settings, server, shape, perWriter, 2000))
+    for (const [name, tries] of Object.entries(runs)) {
+      const system = state[name]
+      const r = { p99: median(tries.map((t) => t.p99)), deliveredShare: median(tries.map((t) => t.deliveredShare)) }
+      system.steps.push({ total, p99: r.p99, delivered: r.deliveredShare })
+      if (r.p99 > 100 || r.deliveredShare < 0.99) system.going = false
+      else system.sustained = total
+    }
   }
-  return { sustained, p99At4000: steps.find((s) => s.total === 4000)?.p99 ?? NaN, steps }
+  return Object.fromEntries(
+    Object.entries(state).map(([name, { sustained, steps }]) => [name, { sustained, p99At4000: steps.find((s) => s.total === 4000)?.p99 ?? NaN, steps }]),
+  )
 }
