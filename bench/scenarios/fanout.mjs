@@ -143,9 +143,10 @@ export async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCp
 
 /**
  * `run(server)` `runs` times for each of `systems`, in rounds: each round runs every system once,
- * starting one further along the list than the round before. The machine is shared and its speed
- * drifts over minutes; taken one system after another, a slow stretch fell on whichever system
- * ran then and moved the ratios the table is for. In rounds, it falls on all of them alike.
+ * starting one further along the list than the round before. The machine is shared, and its speed
+ * can change over minutes: with each system's runs in a row, a slow stretch would fall on
+ * whichever system ran then, and move the ratios the table is for. In rounds, it falls on all of
+ * them alike. (Three full runs each way spread as widely, so the spread has other causes too.)
  * Returns each system's results, by name, in the order they were taken.
  */
 async function inRounds(systems, runs, run) {
