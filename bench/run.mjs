@@ -71,6 +71,22 @@ async function main() {
     durations[key] = (durations[key] ?? 0) + (Date.now() - from) / 1000
     return value
   }
+  /**
+   * The fan-outs of `fanShapes` and, with `withSaturation`, the saturation steps, each taken in
+   * rounds among `systems` (see inRounds), into each system's results.
+   */
+  const inRoundsInto = async (systems, fanShapes, withSaturation) => {
+    for (const server of systems) results[server.name] = {}
+    for (const shape of fanShapes) {
+      console.log(`bench: ${shape.title}`)
+      const figures = await timed(shape.key, () => fanouts(settings, systems, shape))
+      for (const server of systems) results[server.name][shape.key] = figures[server.name]
+    }
+    if (!withSaturation) return
+    console.log("bench: saturation")
+    const figures = await timed("saturation", () => saturations(settings, systems))
+    for (const server of systems) results[server.name].saturation = figures[server.name]
+  }
   // A partial run, for working on one figure: TANDEM_BENCH_ONLY=servers:scenarios, e.g.
   // "tandem,relay:fan10,saturation". It prints its figures and writes nothing.
   // A value without a colon lists scenarios, for every server: "cluster" runs the several-instances
@@ -81,16 +97,12 @@ async function main() {
     const [names, scenarios] = only.length === 1 ? [undefined, only[0]] : only
     const perServer = scenarios.filter((s) => s !== "cluster" && s !== "mixed")
     const chosen = servers.filter((s) => perServer.length > 0 && (names === undefined || names.includes(s.name)))
-    for (const server of chosen) results[server.name] = {}
     // The fan-outs first, their runs in rounds among the chosen systems, as in a full run.
-    for (const shape of shapes.filter((s) => scenarios.includes(s.key))) {
-      const figures = await timed(shape.key, () => fanouts(settings, chosen, shape))
-      for (const server of chosen) results[server.name][shape.key] = figures[server.name]
-    }
-    if (scenarios.includes("saturation")) {
-      const figures = await timed("saturation", () => saturations(settings, chosen))
-      for (const server of chosen) results[server.name].saturation = figures[server.name]
-    }
+    await inRoundsInto(
+      chosen,
+      shapes.filter((s) => scenarios.includes(s.key)),
+      scenarios.includes("saturation"),
+    )
     for (const server of chosen) {
       const r = results[server.name]
       if (scenarios.includes("capacity")) r.capacity = await timed("capacity", () => capacity(settings, server))
@@ -112,16 +124,7 @@ async function main() {
     return
   }
   const state = paperState(settings.tracePath)
-  for (const server of servers) results[server.name] = {}
-  // The fan-outs and the saturation steps take every system's runs in rounds (see inRounds).
-  for (const shape of shapes) {
-    console.log(`bench: ${shape.title}`)
-    const figures = await timed(shape.key, () => fanouts(settings, servers, shape))
-    for (const server of servers) results[server.name][shape.key] = figures[server.name]
-  }
-  console.log("bench: saturation")
-  const saturated = await timed("saturation", () => saturations(settings, servers))
-  for (const server of servers) results[server.name].saturation = saturated[server.name]
+  await inRoundsInto(servers, shapes, true)
   for (const server of servers) {
     console.log(`bench: ${server.name}`)
     const r = results[server.name]
