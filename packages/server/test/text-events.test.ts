@@ -2,7 +2,8 @@ import type { ChangeSet, Text } from "@codemirror/state"
 import * as prng from "lib0/prng"
 import { describe, expect, it } from "vitest"
 import * as Y from "yjs"
-import { changesOfDelta, indexedText, textOf } from "../src/collab/text-changes.js"
+import { markRemoteChange } from "../src/collab/search-markers.js"
+import { changesOfDelta, embed, indexedText, textOf } from "../src/collab/text-changes.js"
 import { changesOfEvent } from "../src/collab/text-events.js"
 
 const seed = Number(process.env.TANDEM_SEED ?? 20261201)
@@ -10,7 +11,7 @@ const seed = Number(process.env.TANDEM_SEED ?? 20261201)
 const rounds = Number(process.env.TANDEM_TEXT_EVENT_ROUNDS ?? 4000)
 
 describe("changesOfEvent", () => {
-  it(`gives the ChangeSet the delta gives, whenever it gives one (seed ${seed})`, () => {
+  it(`gives the ChangeSet the delta gives, whenever it gives one, and its markers keep the server's edits in place (seed ${seed})`, () => {
     console.log(`text-events seed: ${seed} (rerun with TANDEM_SEED=${seed})`)
     const gen = prng.create(seed)
     const server = new Y.Doc()
@@ -30,7 +31,9 @@ describe("changesOfEvent", () => {
     server.getText("content").observe((event) => {
       events++
       const length = head.length
-      const fast = changesOfEvent(event, length)
+      // As the collab authority does: after a remote change, markers where the text changed.
+      const mark = event.transaction.local ? undefined : (item: Y.Item, index: number) => markRemoteChange(event.target, item, index)
+      const fast = changesOfEvent(event, length, mark)
       const slow = changesOfDelta(event.delta, length)!
       expect(slow, "the delta fits the text").not.toBeNull()
       if (fast) {
@@ -43,13 +46,27 @@ describe("changesOfEvent", () => {
     // No surrogate pairs: Yjs replaces a pair it splits with U+FFFD without an event, which the
     // collab authority reconciles apart (splitsSurrogates); both ways of reading a change see it alike.
     const pieces = ["a", "bc", "def\n", "\n", "xyz ", "é", "long piece of text "]
-    const edit = (text: Y.Text) => {
+    /** Makes a random edit; returns what it does to the text as `indexedText` reads it. */
+    const edit = (text: Y.Text): ((before: string) => string) => {
       const action = prng.uint32(gen, 0, 99)
       const at = prng.uint32(gen, 0, text.length)
-      if (action < 55 || text.length === 0) text.insert(at, prng.oneOf(gen, pieces))
-      else if (action < 85) text.delete(Math.min(at, text.length - 1), prng.uint32(gen, 1, Math.min(12, text.length - Math.min(at, text.length - 1))))
-      else if (action < 92) text.insertEmbed(at, { image: "x" })
-      else text.format(Math.min(at, text.length - 1), 1, { bold: prng.bool(gen) ? true : null })
+      if (action < 55 || text.length === 0) {
+        const piece = prng.oneOf(gen, pieces)
+        text.insert(at, piece)
+        return (before) => before.slice(0, at) + piece + before.slice(at)
+      }
+      const from = Math.min(at, text.length - 1)
+      if (action < 85) {
+        const count = prng.uint32(gen, 1, Math.min(12, text.length - from))
+        text.delete(from, count)
+        return (before) => before.slice(0, from) + before.slice(from + count)
+      }
+      if (action < 92) {
+        text.insertEmbed(at, { image: "x" })
+        return (before) => before.slice(0, at) + embed + before.slice(at)
+      }
+      text.format(from, 1, { bold: prng.bool(gen) ? true : null })
+      return (before) => before
     }
 
     for (let round = 0; round < rounds; round++) {
@@ -68,8 +85,13 @@ describe("changesOfEvent", () => {
         if (updates.length > 0 && prng.bool(gen)) Y.applyUpdate(server, Y.mergeUpdates(updates), "peer")
         else for (const update of updates) Y.applyUpdate(server, update, "peer")
       } else if (choice < 9) {
-        // The server edits itself (a collab push), in a local transaction.
-        server.transact(() => edit(server.getText("content")), "push")
+        // The server edits itself (a collab push), in a local transaction, at the index it
+        // means, whatever search markers the remote changes before it left.
+        const text = server.getText("content")
+        const before = indexedText(text)
+        let expected = (s: string) => s
+        server.transact(() => (expected = edit(text)), "push")
+        expect(indexedText(text)).toBe(expected(before))
       } else {
         // A client catches up with the server.
         const doc = prng.oneOf(gen, clients)
@@ -114,5 +136,36 @@ describe("changesOfEvent", () => {
     expect(at(3)?.toJSON()).toEqual([3, [0, "new;"], length + 1])
     // In the middle, 3,000 items from either end: past the steps it takes, the delta decides.
     expect(at(Math.floor(length / 2))).toBeUndefined()
+  })
+
+  it("leaves markers after a remote change that keep the server's edits in place as the remote items merge", () => {
+    const server = new Y.Doc()
+    const writer = new Y.Doc()
+    writer.clientID = 7
+    const text = server.getText("content")
+    text.insert(0, "0123456789")
+    Y.applyUpdate(writer, Y.encodeStateAsUpdate(server))
+    let length = text.length
+    text.observe((event) => {
+      if (!event.transaction.local) changesOfEvent(event, length, (item, index) => markRemoteChange(text, item, index))
+      length = text.length
+    })
+    let expected = indexedText(text)
+    // The writer types one character at a time at the end and at the start: each of its items
+    // merges into the one before it once the server has it. The server writes beside it.
+    for (let i = 0; i < 200; i++) {
+      const mine = writer.getText("content")
+      const at = i % 3 === 0 ? 0 : mine.length
+      const char = String.fromCharCode(97 + (i % 26))
+      mine.insert(at, char)
+      Y.applyUpdate(server, Y.encodeStateAsUpdate(writer, Y.encodeStateVector(server)))
+      expected = expected.slice(0, at) + char + expected.slice(at)
+      const near = i % 2 === 0 ? text.length : Math.max(0, text.length - 3)
+      server.transact(() => text.insert(near, "|"))
+      expected = expected.slice(0, near) + "|" + expected.slice(near)
+      expect(indexedText(text)).toBe(expected)
+      Y.applyUpdate(writer, Y.encodeStateAsUpdate(server, Y.encodeStateVector(writer)))
+    }
+    expect(indexedText(writer.getText("content"))).toBe(expected)
   })
 })

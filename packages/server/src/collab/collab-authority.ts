@@ -19,6 +19,7 @@ import type { ServerWrite } from "../room-types.js"
 import type { CollabClient } from "./collab-client.js"
 import { CollabLog, logEntry, type CollabLogEntry } from "./collab-log.js"
 import { peerOf } from "./collab-presence.js"
+import { markRemoteChange } from "./search-markers.js"
 import { changesOfEvent } from "./text-events.js"
 import { applyChanges, changesOfDelta, changesOfDiff, estimatedBytes, indexedText, splitsPair, splitsSurrogates, textOf } from "./text-changes.js"
 
@@ -216,8 +217,10 @@ export class CollabAuthority {
       if (this.head.length !== ytext.length) this.restart(ytext)
       return
     }
-    // Read from the changed items where that is cheap; Yjs's delta walks the whole text.
-    const changes = changesOfEvent(event, this.head.length) ?? changesOfDelta(event.delta, this.head.length)
+    // Read from the changed items where that is cheap; Yjs's delta walks the whole text. A remote
+    // change leaves the text no search markers: the next push would walk to its place from the start.
+    const mark = event.transaction.local ? undefined : (item: Y.Item, index: number) => markRemoteChange(ytext, item, index)
+    const changes = changesOfEvent(event, this.head.length, mark) ?? changesOfDelta(event.delta, this.head.length)
     if (!changes) return this.restart(ytext)
     this.head = changes.apply(this.head)
     this.log.append(logEntry(yjsClientID, changes))

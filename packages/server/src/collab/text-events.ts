@@ -27,8 +27,11 @@ interface Changed {
  * the end of the text, as when someone is writing on, costs a few steps). Returns `undefined`
  * when it cannot tell cheaply or for sure (many changed items, a change far from both ends,
  * content the delta does not count, a length that does not match): the caller reads the delta.
+ *
+ * `found`, when given, hears of the last changed item in the text's order and where it starts
+ * after the transaction (see markRemoteChange), when the change is read this way.
  */
-export function changesOfEvent(event: Y.YTextEvent, length: number): ChangeSet | undefined {
+export function changesOfEvent(event: Y.YTextEvent, length: number, found?: (item: Y.Item, index: number) => void): ChangeSet | undefined {
   const text = event.target
   const { transaction } = event
   const { beforeState, afterState, deleteSet } = transaction
@@ -116,6 +119,8 @@ export function changesOfEvent(event: Y.YTextEvent, length: number): ChangeSet |
 
   // In the order of the text: by position before, and inserts at one position by position after.
   changed.sort((a, b) => a.before - b.before || a.after - b.after)
+  const last = changed[changed.length - 1]!
+  found?.(last.item, last.after)
   const specs = changed.map(({ item, inserted, before }) =>
     inserted ? { from: before, insert: item.content instanceof Y.ContentString ? item.content.str : embed } : { from: before, to: before + item.length },
   )
