@@ -155,14 +155,38 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
 
   const outbox = createOutbox(db)
 
+  /**
+   * Each document's head as this store's appends left it, so that an append reads nothing before
+   * it writes: one process writes a file, so its own appends (and deletes) are the only changes
+   * to a head. A document's first append after opening reads its head. Set inside the
+   * transaction (a second append to the document in it follows on) and cleared whenever an
+   * append fails, its transaction rolled back: the retry reads the heads again, so a writer that
+   * broke the one-process rule costs a failed commit (its rows and ours share the (name, seq)
+   * key), never a lost one.
+   */
+  const heads = new Map<string, number>()
+
   /** One document's append, inside a transaction the caller has open. */
   const appendRows = (name: string, updates: readonly Uint8Array[], now: number, messages: readonly OutboxMessage[] = []): number => {
-    const current = selectHead.get(name)
-    if (!current) insertDocument.run(name, now)
-    let seq = current?.head ?? 0
+    let seq = heads.get(name)
+    if (seq === undefined) {
+      const current = selectHead.get(name)
+      if (!current) insertDocument.run(name, now)
+      seq = current?.head ?? 0
+    }
     for (const update of updates) insertUpdate.run(name, ++seq, update, now)
     outbox.insert(messages)
+    heads.set(name, seq)
     return seq
+  }
+  /** Runs an append's transaction; a failed one leaves no head behind that it did not commit. */
+  const appending = <T>(commit: () => T): T => {
+    try {
+      return commit()
+    } catch (error) {
+      heads.clear()
+      throw error
+    }
   }
   const appendAll = db.transaction(appendRows)
   // Not appendAll inside: a transaction function called in another is a savepoint, two more
@@ -236,18 +260,18 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       return loadAfter(name, seq)
     },
     async append(name, updates, messages) {
-      // IMMEDIATE: the write lock before the head is read, so that two processes on one file never
-      // read the same head.
-      const head = appendAll.immediate(name, updates, Date.now(), messages)
+      // IMMEDIATE: the write lock before a head is read, so that two processes on one file (which
+      // they must not be) never read the same head.
+      const head = appending(() => appendAll.immediate(name, updates, Date.now(), messages))
       afterAppend(1, byteLength(updates))
       return head
     },
     async appendMany(batches) {
-      const heads = appendEach.immediate(batches, Date.now())
+      const committed = appending(() => appendEach.immediate(batches, Date.now()))
       let bytes = 0
       for (const batch of batches) bytes += byteLength(batch.updates)
       afterAppend(batches.length, bytes)
-      return heads
+      return committed
     },
     async compact(name, snapshot, upTo) {
       compactLog(name, snapshot, upTo)
@@ -264,7 +288,9 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       return end === null ? listPage.fromPrefix.all(prefix, rows) : listPage.fromPrefixTo.all(prefix, end, rows)
     },
     async delete(name) {
-      return deleteAll(name)
+      const deleted = deleteAll(name)
+      heads.delete(name)
+      return deleted
     },
     versions: createVersionStore(db),
     outbox: outbox.outbox,

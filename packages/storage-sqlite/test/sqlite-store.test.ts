@@ -5,6 +5,7 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
+import type { StoredDocument } from "@tandem/server"
 import { runDocumentStoreTests } from "@tandem/storage-testkit"
 import Database from "better-sqlite3"
 import { describe, expect, it, onTestFinished } from "vitest"
@@ -105,6 +106,60 @@ describe("sqlite checkpoints", () => {
       reopened.close()
     })
     expect(reopened.prepare("SELECT count(*) AS n FROM updates").get()).toEqual({ n: 1 })
+  })
+})
+
+describe("sqlite heads kept in memory", () => {
+  function tempPath(): string {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-sqlite-"))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    return join(dir, "tandem.db")
+  }
+  const bytes = (stored: StoredDocument | null) => stored?.updates.map((u) => [u.seq, ...u.data])
+
+  it("numbers on from a group that failed and rolled back as if it never ran", async () => {
+    const store = createSqliteStore({ path: tempPath() })
+    onTestFinished(() => store.close())
+    const message = { id: "m1", type: "t", body: "{}", createdAt: 1, dueAt: 1, attempts: 0 }
+    await store.append("a", [new Uint8Array([1])], [message])
+    // The second document's message repeats an id: the whole group rolls back, the first
+    // document's append with it.
+    await expect(store.appendMany!([{ name: "a", updates: [new Uint8Array([2])] }, { name: "b", updates: [new Uint8Array([3])], outbox: [message] }])).rejects.toThrow()
+    expect(await store.appendMany!([{ name: "a", updates: [new Uint8Array([4])] }, { name: "b", updates: [new Uint8Array([5])] }])).toEqual([2, 1])
+    expect(bytes(await store.load("a"))).toEqual([[1, 1], [2, 4]])
+    expect(bytes(await store.load("b"))).toEqual([[1, 5]])
+  })
+
+  it("numbers a document two groups write in one transaction on", async () => {
+    const store = createSqliteStore({ path: tempPath() })
+    onTestFinished(() => store.close())
+    expect(await store.appendMany!([{ name: "a", updates: [new Uint8Array([1])] }, { name: "a", updates: [new Uint8Array([2]), new Uint8Array([3])] }])).toEqual([1, 3])
+    expect(bytes(await store.load("a"))).toEqual([[1, 1], [2, 2], [3, 3]])
+  })
+
+  it("starts a deleted document again from 1", async () => {
+    const store = createSqliteStore({ path: tempPath() })
+    onTestFinished(() => store.close())
+    await store.append("a", [new Uint8Array([1]), new Uint8Array([2])])
+    await store.delete("a")
+    expect(await store.append("a", [new Uint8Array([3])])).toBe(1)
+    expect(bytes(await store.load("a"))).toEqual([[1, 3]])
+  })
+
+  it("loses nothing to a second writer on the file, against the rule: one failed append, then it reads the head again", async () => {
+    const path = tempPath()
+    const first = createSqliteStore({ path })
+    const second = createSqliteStore({ path })
+    onTestFinished(async () => {
+      await first.close()
+      await second.close()
+    })
+    expect(await first.append("doc", [new Uint8Array([1])])).toBe(1)
+    expect(await second.append("doc", [new Uint8Array([2])])).toBe(2)
+    // The first store's head says 1: its next number is taken, and its append fails whole.
+    await expect(first.append("doc", [new Uint8Array([3])])).rejects.toThrow(/UNIQUE|PRIMARY KEY/)
+    expect(await first.append("doc", [new Uint8Array([3])])).toBe(3)
+    expect(bytes(await first.load("doc"))).toEqual([[1, 1], [2, 2], [3, 3]])
   })
 })
 
