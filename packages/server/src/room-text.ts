@@ -67,6 +67,10 @@ export class RoomText {
     const text = doc.getText(contentKey)
     // A position naming a root type by key would make Yjs create a type under any key a peer sends.
     if (position.item === null && position.tname !== null && position.tname !== contentKey) return null
+    if (position.item !== null) {
+      const index = itemIndex(text, position.item, position.assoc)
+      if (index !== undefined) return index
+    }
     try {
       const absolute = Y.createAbsolutePositionFromRelativePosition(position, doc)
       return absolute && absolute.type === text ? absolute.index : null
@@ -74,5 +78,36 @@ export class RoomText {
       // Ids of structs this document garbage-collected, or of other kinds of struct.
       return null
     }
+  }
+}
+
+/**
+ * The index in `text` of the character at `id` (after it, for `assoc < 0`), as Yjs's
+ * `createAbsolutePositionFromRelativePosition` gives it, counted from the nearer end of the text:
+ * Yjs counts every item from the start, and a Yjs editor's cursor is sent with each keystroke,
+ * most often near the end of a long text. `null` when `id` is not in the text (not written yet,
+ * garbage-collected, in another type); `undefined` when Yjs must decide (an item an undo manager
+ * redid, whose position follows the redone one).
+ */
+function itemIndex(text: Y.Text, id: Y.ID, assoc: number): number | null | undefined {
+  const { store } = text.doc!
+  if (Y.getState(store, id.client) <= id.clock) return null
+  const structs = store.clients.get(id.client)!
+  const item = structs[Y.findIndexSS(structs, id.clock)]
+  if (!(item instanceof Y.Item) || item.parent !== text || item.parentSub !== null) return null
+  if (item.redone !== null) return undefined
+  const own = !item.deleted && item.countable
+  const offset = own ? id.clock - item.id.clock + (assoc >= 0 ? 0 : 1) : 0
+  let left = item.left
+  let right = item.right
+  let before = 0
+  let after = 0
+  for (;;) {
+    if (left === null) return before + offset
+    if (right === null) return text.length - after - (own ? item.length : 0) + offset
+    if (!left.deleted && left.countable) before += left.length
+    if (!right.deleted && right.countable) after += right.length
+    left = left.left
+    right = right.right
   }
 }
