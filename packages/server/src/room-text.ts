@@ -52,10 +52,15 @@ export class RoomText {
 
   /**
    * The Yjs relative position of `index` in the text (before the character there), for a
-   * gateway publishing a cursor to awareness the way Yjs editors do.
+   * gateway publishing a cursor to awareness the way Yjs editors do: what
+   * `Y.createRelativePositionFromTypeIndex` gives, which counts every item from the start of the
+   * text. The end of the text is known at once, and elsewhere the count starts at the nearest of
+   * the text's search markers when it has any (Yjs keeps them where the text was last edited
+   * here; see markRemoteChange).
    */
   relativePosition(index: number): Y.RelativePosition {
-    return Y.createRelativePositionFromTypeIndex(this.doc().getText(contentKey), index)
+    const text = this.doc().getText(contentKey)
+    return positionAt(text, index) ?? Y.createRelativePositionFromTypeIndex(text, index)
   }
 
   /**
@@ -110,4 +115,34 @@ function itemIndex(text: Y.Text, id: Y.ID, assoc: number): number | null | undef
     left = left.left
     right = right.right
   }
+}
+
+/**
+ * `Y.createRelativePositionFromTypeIndex(text, index)` for a root text, found from the end of the
+ * text or from its nearest search marker (read, not moved: Yjs keeps each at the index where its
+ * item starts); `undefined` when the text has no markers or the start is nearer than all of them.
+ */
+function positionAt(text: Y.Text, index: number): Y.RelativePosition | undefined {
+  // Past the last character: a position at the end of the type, as Yjs makes it.
+  if (index >= text.length) return Y.createRelativePositionFromJSON({ tname: contentKey, item: null, assoc: 0 })
+  const markers = text._searchMarker
+  if (!markers || markers.length === 0) return undefined
+  let marker = markers[0]!
+  for (const m of markers) if (Math.abs(index - m.index) < Math.abs(index - marker.index)) marker = m
+  // Nearer the start than any marker: Yjs's own count from the start is the shorter walk.
+  if (index <= Math.abs(index - marker.index)) return undefined
+  let p: Y.Item | null = marker.p
+  let at = marker.index
+  // Back to an item starting at or before the index, as Yjs's own search does...
+  while (p.left !== null && at > index) {
+    p = p.left
+    if (!p.deleted && p.countable) at -= p.length
+  }
+  // ...then on to the character there.
+  for (; p !== null; p = p.right) {
+    if (p.deleted || !p.countable) continue
+    if (index < at + p.length) return Y.createRelativePositionFromJSON({ tname: contentKey, item: { client: p.id.client, clock: p.id.clock + index - at }, assoc: 0 })
+    at += p.length
+  }
+  return undefined
 }

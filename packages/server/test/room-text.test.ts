@@ -1,8 +1,12 @@
 import * as prng from "lib0/prng"
 import { describe, expect, it } from "vitest"
 import * as Y from "yjs"
+import { markRemoteChange } from "../src/collab/search-markers.js"
+import { indexedText } from "../src/collab/text-changes.js"
+import { changesOfEvent } from "../src/collab/text-events.js"
 import { RoomText } from "../src/room-text.js"
 import { contentKey } from "../src/room-types.js"
+import { randomEdit } from "./random-edit.js"
 
 const seed = Number(process.env.TANDEM_SEED ?? 20261202)
 
@@ -22,15 +26,7 @@ describe("RoomText.indexOf", () => {
       Y.applyUpdate(server, Y.encodeStateAsUpdate(doc, Y.encodeStateVector(server)))
       Y.applyUpdate(doc, Y.encodeStateAsUpdate(server, Y.encodeStateVector(doc)))
     }
-    const pieces = ["a", "bc", "def\n", "xyz ", "é", "long piece of text "]
-    const edit = (t: Y.Text) => {
-      const action = prng.uint32(gen, 0, 99)
-      const at = prng.uint32(gen, 0, t.length)
-      if (action < 60 || t.length === 0) t.insert(at, prng.oneOf(gen, pieces))
-      else if (action < 90) t.delete(Math.min(at, t.length - 1), prng.uint32(gen, 1, Math.min(8, t.length - Math.min(at, t.length - 1))))
-      else if (action < 95) t.insertEmbed(at, { image: "x" })
-      else t.format(Math.min(at, t.length - 1), 1, { bold: true })
-    }
+    const edit = (t: Y.Text) => randomEdit(gen, t)
     // Positions made along the way, many of them into text deleted since, plus some that are
     // not in the text at all: another type's, and clocks nobody wrote yet.
     const other = server.getText("other")
@@ -56,5 +52,49 @@ describe("RoomText.indexOf", () => {
       }
     }
     expect(compared).toBeGreaterThan(50_000)
+  })
+})
+
+describe("RoomText.relativePosition", () => {
+  it(`gives the position Yjs gives for every index, whatever search markers the text has (seed ${seed})`, () => {
+    const gen = prng.create(seed + 1)
+    const server = new Y.Doc()
+    const room = new RoomText("doc", () => server)
+    const text = server.getText(contentKey)
+    // As the collab authority does: markers where a remote change was.
+    let length = 0
+    text.observe((event) => {
+      if (!event.transaction.local) changesOfEvent(event, length, (item, index) => markRemoteChange(text, item, index))
+      length = text.length
+    })
+    const writer = new Y.Doc()
+    writer.clientID = 5
+    // Formatting only in the last rounds: Yjs keeps no search markers in a text that has any.
+    const edit = (t: Y.Text, formats: boolean) => randomEdit(gen, t, formats)
+    let compared = 0
+    let marked = 0
+    for (let round = 0; round < 1500; round++) {
+      const formats = round >= 1200
+      // The server edits (Yjs leaves markers where), or a remote writer does (Yjs drops them).
+      // The server's edits land at their index, from whatever markers the text has.
+      if (prng.bool(gen)) {
+        const before = indexedText(text)
+        const expected = edit(text, formats)(before)
+        expect(indexedText(text)).toBe(expected)
+      } else {
+        Y.applyUpdate(writer, Y.encodeStateAsUpdate(server, Y.encodeStateVector(writer)))
+        edit(writer.getText(contentKey), formats)
+        Y.applyUpdate(server, Y.encodeStateAsUpdate(writer, Y.encodeStateVector(server)))
+      }
+      if ((text._searchMarker?.length ?? 0) > 0) marked++
+      for (let i = 0; i < 20; i++) {
+        const index = prng.uint32(gen, 0, text.length + 1)
+        expect(Y.relativePositionToJSON(room.relativePosition(index))).toEqual(Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, index)))
+        compared++
+      }
+    }
+    expect(compared).toBe(30_000)
+    // Most rounds must start from a marker, or this would test Yjs's search against itself.
+    expect(marked).toBeGreaterThan(1000)
   })
 })

@@ -3,8 +3,9 @@ import * as prng from "lib0/prng"
 import { describe, expect, it } from "vitest"
 import * as Y from "yjs"
 import { markRemoteChange } from "../src/collab/search-markers.js"
-import { changesOfDelta, embed, indexedText, textOf } from "../src/collab/text-changes.js"
+import { changesOfDelta, indexedText, textOf } from "../src/collab/text-changes.js"
 import { changesOfEvent } from "../src/collab/text-events.js"
+import { randomEdit } from "./random-edit.js"
 
 const seed = Number(process.env.TANDEM_SEED ?? 20261201)
 /** Rounds of random edits and syncs; TANDEM_TEXT_EVENT_ROUNDS raises it for a longer run. */
@@ -43,31 +44,7 @@ describe("changesOfEvent", () => {
       head = slow.apply(head)
     })
 
-    // No surrogate pairs: Yjs replaces a pair it splits with U+FFFD without an event, which the
-    // collab authority reconciles apart (splitsSurrogates); both ways of reading a change see it alike.
-    const pieces = ["a", "bc", "def\n", "\n", "xyz ", "é", "long piece of text "]
-    /** Makes a random edit; returns what it does to the text as `indexedText` reads it. */
-    const edit = (text: Y.Text): ((before: string) => string) => {
-      const action = prng.uint32(gen, 0, 99)
-      const at = prng.uint32(gen, 0, text.length)
-      if (action < 55 || text.length === 0) {
-        const piece = prng.oneOf(gen, pieces)
-        text.insert(at, piece)
-        return (before) => before.slice(0, at) + piece + before.slice(at)
-      }
-      const from = Math.min(at, text.length - 1)
-      if (action < 85) {
-        const count = prng.uint32(gen, 1, Math.min(12, text.length - from))
-        text.delete(from, count)
-        return (before) => before.slice(0, from) + before.slice(from + count)
-      }
-      if (action < 92) {
-        text.insertEmbed(at, { image: "x" })
-        return (before) => before.slice(0, at) + embed + before.slice(at)
-      }
-      text.format(from, 1, { bold: prng.bool(gen) ? true : null })
-      return (before) => before
-    }
+    const edit = (text: Y.Text) => randomEdit(gen, text)
 
     for (let round = 0; round < rounds; round++) {
       const choice = prng.uint32(gen, 0, 9)
