@@ -22,13 +22,14 @@ for (const synchronous of ["normal", "full"] as const) {
   }, { requireVersions: true, requireOutbox: true })
 }
 
-describe("sqlite checkpoints", () => {
-  function tempPath(): string {
-    const dir = mkdtempSync(join(tmpdir(), "tandem-sqlite-"))
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-    return join(dir, "tandem.db")
-  }
+/** A database file in a new folder, removed when the test ends. */
+function tempPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tandem-sqlite-"))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  return join(dir, "tandem.db")
+}
 
+describe("sqlite checkpoints", () => {
   // More than SQLite's own automatic checkpoint (1,000 pages) would let the log grow to.
   const manyPages = async (store: ReturnType<typeof createSqliteStore>) => {
     const update = new Uint8Array(3000).fill(7)
@@ -110,11 +111,6 @@ describe("sqlite checkpoints", () => {
 })
 
 describe("sqlite heads kept in memory", () => {
-  function tempPath(): string {
-    const dir = mkdtempSync(join(tmpdir(), "tandem-sqlite-"))
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-    return join(dir, "tandem.db")
-  }
   const bytes = (stored: StoredDocument | null) => stored?.updates.map((u) => [u.seq, ...u.data])
 
   it("numbers on from a group that failed and rolled back as if it never ran", async () => {
