@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startPostgres, startRedis } from "../../scripts/services.mjs"
-import { cpuMs, exeVersion, familyCpuMs, livePids, packageVersion, procCmdline, procComm, procStat, startServer } from "../lib/processes.mjs"
+import { cpuMs, exeVersion, familyCpuMs, livePids, packageVersion, procCmdline, procComm, procStat, reportedCpuMs, startServer } from "../lib/processes.mjs"
 import { servers } from "../lib/servers.mjs"
 import { median } from "../lib/stats.mjs"
 import { measureFanout } from "./fanout.mjs"
@@ -77,9 +77,10 @@ async function clusterRun(settings, system, services, run) {
       dataDirs.push(mkdtempSync(join(tmpdir(), "tandem-bench-")))
       running.push(await startServer(system.server, dataDirs[i], args, settings.serverProcess))
     }
-    // Every process that serves the rooms: the instances, and PostgreSQL and Redis when used.
-    const serving = () => ({
-      instances: running.reduce((sum, r) => sum + cpuMs(r.child.pid), 0),
+    // Every process that serves the rooms: the instances (as they report it, see reportedCpuMs),
+    // and PostgreSQL and Redis when used (from /proc, in ticks: processes of their own).
+    const serving = async () => ({
+      instances: (await Promise.all(running.map(reportedCpuMs))).reduce((sum, ms) => sum + ms, 0),
       ...(system.postgres ? { postgres: services.postgres.cpuMs() } : {}),
       ...(system.redis ? { redis: services.redis.cpuMs() } : {}),
     })

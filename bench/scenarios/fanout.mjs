@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { cpuMs, loader, startServer, threadCpuMs } from "../lib/processes.mjs"
+import { loader, reportedCpuMs, startServer, threadCpuMs } from "../lib/processes.mjs"
 import { median, percentile } from "../lib/stats.mjs"
 
 /** The fan-outs of the table, by key: `writers` of each room's `clients` send `rate` updates/s each. */
@@ -27,7 +27,8 @@ export const defaultWarmUp = { rate: 10, ms: 2000 }
 
 /**
  * How long each fan-out run measures. 8 s: at 4 s, one 10 ms tick of the kernel's CPU count was
- * 1.4 µs per delivered update in rooms of 10 (4% of the figure), V8 compiling the server's code,
+ * 1.4 µs per delivered update in rooms of 10 (4% of the figure; the servers report their CPU to
+ * the microsecond now, see reportedCpuMs), V8 compiling the server's code,
  * a one-time cost, was about a quarter of Tandem's CPU in the window (perf), and runs of the
  * same build differed by up to a third. TANDEM_BENCH_FAN_MS sets it for a partial run.
  */
@@ -50,9 +51,9 @@ async function fanoutRun({ serverProcess, threads, mark }, server, shape, ratePe
     const rooms = Array.from({ length: shape.rooms }, (_, i) => `fan-${shape.clients}-${i}`)
     // With `threads` (TANDEM_BENCH_THREADS=1): the server's CPU in the window by thread, on stderr (see threadCpuMs).
     const byThread = threads ? [] : null
-    const cpu = () => {
+    const cpu = async () => {
       byThread?.push(threadCpuMs(running.child.pid))
-      return { server: cpuMs(running.child.pid) }
+      return { server: await reportedCpuMs(running) }
     }
     const result = await measureFanout({ urls: [running.url], dialect: server.dialect, cpuMs: cpu, mark }, rooms, shape, ratePerWriter, durationMs, warm)
     if (byThread?.length === 2) {
@@ -71,8 +72,8 @@ async function fanoutRun({ serverProcess, threads, mark }, server, shape, ratePe
 /**
  * Drives a fan-out against running servers: `urls` are the instances (each room's clients
  * alternate between them), `cpuMs()` the CPU time of every process that serves them, by part
- * (`{ server }`, or `{ instances, postgres, redis }`); the figure is their sum. With `mark`
- * (TANDEM_BENCH_MARK=1), the measured window's ends are printed.
+ * (`{ server }`, or `{ instances, postgres, redis }`), or a promise of it; the figure is their
+ * sum. With `mark` (TANDEM_BENCH_MARK=1), the measured window's ends are printed.
  */
 export async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCpuMs, mark }, rooms, shape, ratePerWriter, durationMs, warm = { rate: 1, ms: 1000 }) {
   const loads = [loader(), loader()]
@@ -98,11 +99,11 @@ export async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCp
     await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter: ratePerWriter * warm.rate, durationMs: warm.ms })))
     // The server's CPU is read around the sending alone: connecting clients and checking
     // convergence are not part of delivering updates.
-    const before = serverCpuMs()
+    const before = await serverCpuMs()
     // The window's ends on stdout, to match a server's trace (TANDEM_BENCH_SERVER_STDOUT) to it.
     if (mark) console.log(`WINDOW START ${Date.now()}`)
     const results = await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter, durationMs })))
-    const after = serverCpuMs()
+    const after = await serverCpuMs()
     if (mark) console.log(`WINDOW END ${Date.now()}`)
     const cpuParts = Object.fromEntries(Object.keys(after).map((part) => [part, after[part] - before[part]]))
     const serverCpu = Object.values(cpuParts).reduce((sum, ms) => sum + ms, 0)

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { cpuMs, startServer } from "../lib/processes.mjs"
+import { reportedCpuMs, startServer } from "../lib/processes.mjs"
 import { servers } from "../lib/servers.mjs"
 import { median } from "../lib/stats.mjs"
 import { measureFanout } from "./fanout.mjs"
@@ -29,7 +29,7 @@ async function mixedRun(settings, shape, run) {
   try {
     const rooms = Array.from({ length: shape.rooms }, (_, i) => `${shape.key}-${run}-${i}`)
     const collabUrls = [running.url.replace(/\/sync$/, "/collab")]
-    return await measureFanout({ urls: [running.url], collabUrls, dialect: server.dialect, cpuMs: () => ({ server: cpuMs(running.child.pid) }), mark: settings.mark }, rooms, shape, shape.rate, settings.mixedMs)
+    return await measureFanout({ urls: [running.url], collabUrls, dialect: server.dialect, cpuMs: async () => ({ server: await reportedCpuMs(running) }), mark: settings.mark }, rooms, shape, shape.rate, settings.mixedMs)
   } finally {
     await running.stop()
     rmSync(dataDir, { recursive: true, force: true })
