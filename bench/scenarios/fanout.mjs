@@ -18,21 +18,25 @@ export const shapes = [
  * figures are of a warm server (its code optimized, its rooms loaded), as one in production is.
  * One second at the measured rate, as before issue #15, was not that: V8 was still optimizing
  * Tandem's hot path 16 s into a run of rooms of 10 (--trace-opt), and compiling was about a
- * quarter of its CPU in the window (perf); the anchors' and the relay's figures fell with the
- * change too. The fan-outs of the table take it; the saturation steps (fast already), the
- * several-instances and the mixed scenarios keep one second at their own rate.
- * TANDEM_BENCH_WARM_RATE and TANDEM_BENCH_WARM_MS set it (run.mjs).
+ * quarter of its CPU in the window (perf). Ten times the rate for 2 s, after that, still left
+ * the code run once a commit rather than once a delivery to be compiled in the window: 60 ms
+ * of TurboFan in Tandem's 8 s window (--trace-opt; about 4 µs per delivered update, a fifth of
+ * its figure) and about 11 ms in `@y/websocket-server`'s (perf), on V8's own threads. Twenty
+ * times for 4 s left none (one run each: ten times for 4 s left 32 ms, for 6 s 1 ms). The
+ * fan-outs of the table take it; the saturation steps (fast already), the several-instances and
+ * the mixed scenarios keep one second at their own rate. TANDEM_BENCH_WARM_RATE and
+ * TANDEM_BENCH_WARM_MS set it (run.mjs).
  */
-export const defaultWarmUp = { rate: 10, ms: 2000 }
+export const defaultWarmUp = { rate: 20, ms: 4000 }
 
 /**
- * How long each fan-out run measures. 8 s: at 4 s, one 10 ms tick of the kernel's CPU count was
- * 1.4 µs per delivered update in rooms of 10 (4% of the figure; the servers report their CPU to
- * the microsecond now, see reportedCpuMs), V8 compiling the server's code,
- * a one-time cost, was about a quarter of Tandem's CPU in the window (perf), and runs of the
- * same build differed by up to a third. TANDEM_BENCH_FAN_MS sets it for a partial run.
+ * How long each fan-out run measures. 6 s. It was 4 s, then 8 s when the CPU was read from
+ * /proc in 10 ms ticks (at 4 s a tick was 1.4 µs per delivered update in rooms of 10, 4% of the
+ * figure); the servers now report their CPU to the microsecond (reportedCpuMs), and the 2 s
+ * went to the warm-up, so a run takes as long as before. TANDEM_BENCH_FAN_MS sets it for a
+ * partial run.
  */
-export const defaultFanoutMs = 8000
+export const defaultFanoutMs = 6000
 
 /**
  * Rates per writer (20 writers: 500, 2,000, 4,000 ... 16,000 and 20,000 updates/s; 1,000 and
