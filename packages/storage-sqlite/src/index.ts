@@ -2,21 +2,22 @@ import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import Database from "better-sqlite3"
 import type { AppendBatch, DocumentInfo, DocumentStore, OutboxMessage, StoredDocument } from "@tandem/server"
-import { Checkpointer, type CheckpointResult } from "./checkpointer.js"
 import { compareNames, prefixEnd } from "./name-range.js"
 import { createOutbox } from "./outbox.js"
 import { migrate } from "./schema.js"
 import { createVersionStore } from "./version-store.js"
+import { createWalKeeper, type WalOptions } from "./wal-keeper.js"
 
 export type { CheckpointResult } from "./checkpointer.js"
+export type { WalOptions } from "./wal-keeper.js"
 export { schemaVersion } from "./schema.js"
 export { SqliteStoreError, type SqliteStoreErrorCode } from "./sqlite-store-error.js"
 
 /** How hard SQLite works to keep a commit. */
 export type SqliteSync = "normal" | "full"
 
-/** Options of {@link createSqliteStore}. */
-export interface SqliteStoreOptions {
+/** Options of {@link createSqliteStore}; the checkpoints' are {@link WalOptions}. */
+export interface SqliteStoreOptions extends WalOptions {
   /** The database file; it and its folder are created when missing. */
   readonly path: string
   /**
@@ -30,26 +31,6 @@ export interface SqliteStoreOptions {
    * The writer's own checkpoints (see `maxWalPages`) never wait.
    */
   readonly busyTimeoutMs?: number
-  /**
-   * How often a worker thread copies the write-ahead log into the database file, when anything
-   * was committed since it last did. Default 5 s. Under `synchronous: "normal"` that is also
-   * about how much a power loss can take. Once the log passes `maxWalPages`, the next commit
-   * finishes the worker's checkpoint (see there).
-   */
-  readonly checkpointIntervalMs?: number
-  /**
-   * The worker checkpoints at once, without waiting for its interval, when the appends since
-   * its last checkpoint wrote about this many pages. Default 4,096 (16 MiB of 4 KiB pages).
-   */
-  readonly checkpointPages?: number
-  /**
-   * When the worker reports a log longer than this, the next commit finishes the checkpoint
-   * itself (copies the pages written while the worker ran) and the log starts again at the
-   * beginning of its file. Default 16,384 (64 MiB of 4 KiB pages).
-   */
-  readonly maxWalPages?: number
-  /** Called after each checkpoint that found pages in the log, for monitoring and tests. */
-  readonly onCheckpoint?: (result: CheckpointResult) => void
 }
 
 /**
@@ -81,49 +62,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     throw error
   }
   // Checkpoints run in a worker thread (see Checkpointer), not in the commit.
-  db.pragma("wal_autocheckpoint = 0")
-  const maxWalPages = options.maxWalPages ?? 16_384
-  let walTooLong = false
-  const checkpointer = new Checkpointer(
-    options.path,
-    options.checkpointIntervalMs ?? 5000,
-    (result) => {
-      walTooLong = result.log > maxWalPages
-      options.onCheckpoint?.(result)
-    },
-    // Without the worker, SQLite checkpoints in the commit again, as it does by default.
-    () => {
-      if (db.open) db.pragma("wal_autocheckpoint = 1000")
-    },
-  )
-  const checkpointPages = options.checkpointPages ?? 4096
-  /** Pages the appends wrote since the worker was last asked for a checkpoint, about. */
-  let pagesWritten = 0
-  /**
-   * After each append's commit: counts the pages it wrote (one a document, and one for each 4 KiB
-   * of updates), asks the worker for a checkpoint once the log is long, and finishes the
-   * worker's checkpoint on this connection once the log passed `maxWalPages`. That blocks for
-   * the pages written since the worker's (2 to 5 ms at 4,000 updates/s), but never waits for
-   * another connection's reader, which could take the whole busy timeout: the worker's next
-   * report tries again.
-   */
-  const afterAppend = (documents: number, bytes: number) => {
-    pagesWritten += documents + Math.floor(bytes / 4096)
-    if (pagesWritten >= checkpointPages) {
-      pagesWritten = 0
-      checkpointer.request()
-    }
-    if (!walTooLong) return
-    walTooLong = false
-    db.pragma("busy_timeout = 0")
-    try {
-      db.pragma("wal_checkpoint(RESTART)")
-    } catch {
-      // The commit before it stands; the worker's next report tries again.
-    } finally {
-      db.pragma(`busy_timeout = ${busyTimeoutMs}`)
-    }
-  }
+  const wal = createWalKeeper(db, options.path, busyTimeoutMs, options)
 
   const selectDocument = db.prepare<[string], { head: number; snapshot: Buffer | null }>(
     "SELECT head, snapshot FROM documents WHERE name = ?",
@@ -263,14 +202,14 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       // IMMEDIATE: the write lock before a head is read, so that two processes on one file (which
       // they must not be) never read the same head.
       const head = appending(() => appendAll.immediate(name, updates, Date.now(), messages))
-      afterAppend(1, byteLength(updates))
+      wal.afterAppend(1, byteLength(updates))
       return head
     },
     async appendMany(batches) {
       const committed = appending(() => appendEach.immediate(batches, Date.now()))
       let bytes = 0
       for (const batch of batches) bytes += byteLength(batch.updates)
-      afterAppend(batches.length, bytes)
+      wal.afterAppend(batches.length, bytes)
       return committed
     },
     async compact(name, snapshot, upTo) {
@@ -295,10 +234,8 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     versions: createVersionStore(db),
     outbox: outbox.outbox,
     async close() {
-      await checkpointer.stop()
-      if (!db.open) return
-      db.pragma("wal_checkpoint(TRUNCATE)")
-      db.close()
+      await wal.close()
+      if (db.open) db.close()
     },
   }
 }
