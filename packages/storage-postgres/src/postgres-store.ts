@@ -1,6 +1,7 @@
 import type { AppendBatch, DocumentInfo, DocumentStore, Outbox, StoredDocument, StoredUpdate, VersionStore } from "@tandem/server"
 import { Pool, type PoolConfig } from "pg"
-import { createOutbox, insertOutboxSql, outboxColumns } from "./outbox.js"
+import { appendBatches } from "./append-batches.js"
+import { createOutbox } from "./outbox.js"
 import { PostgresStoreError } from "./postgres-store-error.js"
 import { migrate } from "./schema.js"
 import { inTransaction } from "./transaction.js"
@@ -48,34 +49,6 @@ export interface PostgresStore extends DocumentStore {
 
 const defaults = { maxConnections: 10, connectionTimeoutMs: 10_000, statementTimeoutMs: 30_000 }
 
-// Appends to any number of documents in one statement, and so in one transaction and one round
-// trip. The upsert on `documents` takes each document's row lock, in name order, so concurrent
-// appenders of a document (other instances) wait for each other and appenders of several never
-// deadlock; it returns the new head, and the document's updates take the numbers just below it.
-// Sequence numbers are thus assigned by the transaction that commits them.
-const appendCtes = `
-WITH batch AS (
-  SELECT * FROM unnest($1::text[], $2::bigint[]) AS b(name, n)
-), bumped AS (
-  INSERT INTO documents AS d (name, head, updated_at)
-  SELECT name, n, now() FROM batch ORDER BY name COLLATE "C"
-  ON CONFLICT (name) DO UPDATE SET head = d.head + EXCLUDED.head, updated_at = EXCLUDED.updated_at
-  RETURNING d.name, d.head
-), stored AS (
-  INSERT INTO updates (name, seq, data)
-  SELECT u.name, bumped.head - batch.n + u.ord, u.data
-  FROM unnest($3::text[], $4::bigint[], $5::bytea[]) AS u(name, ord, data)
-  JOIN batch USING (name) JOIN bumped USING (name)
-)`
-const appendSql = `${appendCtes}
-SELECT name, head FROM bumped`
-// Outbox messages given with an append are inserted by one more part of the same statement, so
-// they commit with its updates or not at all.
-const appendWithOutboxSql = `${appendCtes}, queued AS (
-  ${insertOutboxSql(6)}
-)
-SELECT name, head FROM bumped`
-
 // One statement, so snapshot and log come from one moment even while another instance compacts.
 // The first branch gives the document's row (seq NULL), the second its log.
 const loadSql = `
@@ -111,17 +84,6 @@ interface LogRow {
   seq: string | null
   head: string | null
   data: Buffer | null
-}
-
-/** Appends go as text arrays; merging a document named twice keeps its updates in call order. */
-function groupByDocument(batches: readonly AppendBatch[]): Map<string, Uint8Array[]> {
-  const byName = new Map<string, Uint8Array[]>()
-  for (const { name, updates } of batches) {
-    const list = byName.get(name)
-    if (list) list.push(...updates)
-    else byName.set(name, [...updates])
-  }
-  return byName
 }
 
 /**
@@ -175,37 +137,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     return call
   }
 
-  const appendBatches = async (batches: readonly AppendBatch[]): Promise<number[]> => {
-    if (batches.length === 0) return []
-    const byName = groupByDocument(batches)
-    const names: string[] = []
-    const counts: number[] = []
-    const updateNames: string[] = []
-    const ordinals: number[] = []
-    const data: Uint8Array[] = []
-    for (const [name, updates] of byName) {
-      names.push(name)
-      counts.push(updates.length)
-      updates.forEach((update, i) => {
-        updateNames.push(name)
-        ordinals.push(i + 1)
-        data.push(update)
-      })
-    }
-    const messages = batches.flatMap((batch) => batch.outbox ?? [])
-    const values: unknown[] = [names, counts, updateNames, ordinals, data]
-    if (messages.length > 0) values.push(...outboxColumns(messages))
-    const { rows } = await pool.query<{ name: string; head: string }>(messages.length > 0 ? appendWithOutboxSql : appendSql, values)
-    const heads = new Map(rows.map((row) => [row.name, Number(row.head)]))
-    // Each batch's head: its document's new head less what later batches of that document added.
-    const later = new Map([...byName].map(([name, updates]) => [name, updates.length]))
-    return batches.map(({ name, updates }) => {
-      const remaining = later.get(name)! - updates.length
-      later.set(name, remaining)
-      return heads.get(name)! - remaining
-    })
-  }
-
   const readLog = async (sql: string, values: unknown[]) => {
     const { rows } = await pool.query<LogRow>(sql, values)
     const document = rows.find((row) => row.seq === null)
@@ -231,9 +162,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         return updates
       }),
 
-    append: (name, updates, outbox) => track(async () => (await appendBatches([{ name, updates, outbox }]))[0]!),
+    append: (name, updates, outbox) => track(async () => (await appendBatches(pool, [{ name, updates, outbox }]))[0]!),
 
-    appendMany: (batches) => track(() => appendBatches(batches)),
+    appendMany: (batches) => track(() => appendBatches(pool, batches)),
 
     compact: (name, snapshot, upTo) =>
       track(() =>
