@@ -150,7 +150,12 @@ export async function fanoutCheck() {
       const roomSent = writers.filter((w) => w.room === room).reduce((sum, w) => sum + w.total, 0)
       for (const url of urls) {
         const checker = await open({ ...task, url }, room)
-        if (stamps(checker.frame).length !== roomSent) converged = false
+        const got = stamps(checker.frame).length
+        if (got !== roomSent) {
+          converged = false
+          // Said where it happens: a "no" in the table is otherwise all there is to go on.
+          console.error(`bench: ${room} on ${url}: a fresh client got ${got} of the ${roomSent} updates sent`)
+        }
         checker.ws.terminate()
         // OT clients must hold the text the server holds, with nothing left to confirm.
         const ots = clients.filter((c) => c.room === room && c.ot)
