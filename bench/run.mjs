@@ -45,7 +45,11 @@ function settingsFromEnv(env) {
     threads: Boolean(env.TANDEM_BENCH_THREADS),
     // TANDEM_BENCH_MARK=1: the window's ends on stdout, to match a server's trace (TANDEM_BENCH_SERVER_STDOUT) to it.
     mark: Boolean(env.TANDEM_BENCH_MARK),
-    warmUp: { rate: Number(env.TANDEM_BENCH_WARM_RATE ?? defaultWarmUp.rate), ms: Number(env.TANDEM_BENCH_WARM_MS ?? defaultWarmUp.ms) },
+    warmUp: {
+      rate: Number(env.TANDEM_BENCH_WARM_RATE ?? defaultWarmUp.rate),
+      ms: Number(env.TANDEM_BENCH_WARM_MS ?? defaultWarmUp.ms),
+      settleMs: Number(env.TANDEM_BENCH_SETTLE_MS ?? defaultWarmUp.settleMs),
+    },
     fanoutMs: Number(env.TANDEM_BENCH_FAN_MS ?? defaultFanoutMs),
     // TANDEM_BENCH_STEPS (a JSON array of rates per writer) replaces the saturation steps for a partial run.
     saturationSteps: env.TANDEM_BENCH_STEPS ? JSON.parse(env.TANDEM_BENCH_STEPS) : defaultSaturationSteps,

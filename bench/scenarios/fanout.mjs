@@ -24,10 +24,19 @@ export const shapes = [
  * its figure) and about 11 ms in `@y/websocket-server`'s (perf), on V8's own threads. Twenty
  * times for 4 s left none (one run each: ten times for 4 s left 32 ms, for 6 s 1 ms). The
  * fan-outs of the table take it; the saturation steps (fast already), the several-instances and
- * the mixed scenarios keep one second at their own rate. TANDEM_BENCH_WARM_RATE and
- * TANDEM_BENCH_WARM_MS set it (run.mjs).
+ * the mixed scenarios keep one second at their own rate.
+ *
+ * Then `settleMs` at the measured rate itself, so the window starts in the steady state a server
+ * settles in at that rate, and after the one-time work a fresh process does in its first
+ * seconds. Tandem's checkpoint worker, an idle V8 isolate, gets two full collections from V8's
+ * memory reducer about 8.2 and 8.8 s after it starts (--trace-gc: "Mark-Compact (reduce)"),
+ * which the window, from about 5.3 s to 11.3 s of the server's life, took in every run: with
+ * V8's concurrent marking, 20 to 50 ms of the window's CPU on other threads than the event loop,
+ * about 2 µs per delivered update in rooms of 10 and 1 in rooms of 100. With 5 s more the
+ * window starts at about 10.3 s. TANDEM_BENCH_WARM_RATE, TANDEM_BENCH_WARM_MS and
+ * TANDEM_BENCH_SETTLE_MS set it (run.mjs).
  */
-export const defaultWarmUp = { rate: 20, ms: 4000 }
+export const defaultWarmUp = { rate: 20, ms: 4000, settleMs: 5000 }
 
 /**
  * How long each fan-out run measures. 6 s. It was 4 s, then 8 s when the CPU was read from
@@ -39,13 +48,14 @@ export const defaultWarmUp = { rate: 20, ms: 4000 }
 export const defaultFanoutMs = 6000
 
 /**
- * Rates per writer (20 writers: 500, 2,000, 4,000 ... 16,000 and 20,000 updates/s; 1,000 and
- * 3,000 were left out to keep the run under 15 minutes). A system stops at the first step it
+ * Rates per writer (20 writers: 2,000, 4,000 ... 16,000 and 20,000 updates/s; 500 went to pay
+ * for the fan-outs' settling (see defaultWarmUp): every system passed it in every run, and it
+ * took about 50 s; 1,000 and 3,000 were left out to keep the run under 15 minutes). A system stops at the first step it
  * fails, so a higher step costs only the systems that pass the one below it; 20,000 because
  * Tandem and the relay passed 16,000, which then said nothing of how far they go.
  * TANDEM_BENCH_STEPS (a JSON array) replaces them for a partial run.
  */
-export const defaultSaturationSteps = [25, 100, 200, 300, 400, 600, 800, 1000]
+export const defaultSaturationSteps = [100, 200, 300, 400, 600, 800, 1000]
 
 /** One fan-out run: rooms split over two load processes. */
 async function fanoutRun({ serverProcess, threads, mark }, server, shape, ratePerWriter, durationMs, warm) {
@@ -99,8 +109,10 @@ export async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCp
       ),
     )
     // A warm-up of the same rooms first, so the figures are of a warm server: `warm.rate` times
-    // the rate for `warm.ms` (see defaultWarmUp), a second of the same load by default.
+    // the rate for `warm.ms`, then the rate itself for `warm.settleMs` (see defaultWarmUp); a
+    // second of the same load by default.
     await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter: ratePerWriter * warm.rate, durationMs: warm.ms })))
+    if (warm.settleMs) await Promise.all(loads.map((load) => load.run({ kind: "fanout-drive", ratePerWriter, durationMs: warm.settleMs })))
     // The server's CPU is read around the sending alone: connecting clients and checking
     // convergence are not part of delivering updates.
     const before = await serverCpuMs()
