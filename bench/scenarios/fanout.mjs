@@ -22,7 +22,9 @@ export const shapes = [
  * the code run once a commit rather than once a delivery to be compiled in the window: 60 ms
  * of TurboFan in Tandem's 8 s window (--trace-opt; about 4 µs per delivered update, a fifth of
  * its figure) and about 11 ms in `@y/websocket-server`'s (perf), on V8's own threads. Twenty
- * times for 4 s left none (one run each: ten times for 4 s left 32 ms, for 6 s 1 ms). The
+ * times for 4 s left none (one run each: ten times for 4 s left 32 ms, for 6 s 1 ms); with the
+ * settling below after it, 6 to 15 ms of small functions (Node's own: the tick queue, async
+ * ids, stream writes) are compiled in the window again (two traced runs of both fan-outs). The
  * fan-outs of the table take it; the saturation steps (fast already), the several-instances and
  * the mixed scenarios keep one second at their own rate.
  *
@@ -42,18 +44,18 @@ export const defaultWarmUp = { rate: 20, ms: 4000, settleMs: 5000 }
  * How long each fan-out run measures. 6 s. It was 4 s, then 8 s when the CPU was read from
  * /proc in 10 ms ticks (at 4 s a tick was 1.4 µs per delivered update in rooms of 10, 4% of the
  * figure); the servers now report their CPU to the microsecond (reportedCpuMs), and the 2 s
- * went to the warm-up, so a run takes as long as before. TANDEM_BENCH_FAN_MS sets it for a
- * partial run.
+ * went to the warm-up (the settling, see defaultWarmUp, then made each run 5 s longer).
+ * TANDEM_BENCH_FAN_MS sets it for a partial run.
  */
 export const defaultFanoutMs = 6000
 
 /**
  * Rates per writer (20 writers: 2,000, 4,000 ... 16,000 and 20,000 updates/s; 500 went to pay
  * for the fan-outs' settling (see defaultWarmUp): every system passed it in every run, and it
- * took about 50 s; 1,000 and 3,000 were left out to keep the run under 15 minutes). A system stops at the first step it
- * fails, so a higher step costs only the systems that pass the one below it; 20,000 because
- * Tandem and the relay passed 16,000, which then said nothing of how far they go.
- * TANDEM_BENCH_STEPS (a JSON array) replaces them for a partial run.
+ * took about 50 s; 1,000 and 3,000 were left out to keep the run under 15 minutes). A system
+ * stops at the first step it fails, so a higher step costs only the systems that pass the one
+ * below it; 20,000 because Tandem and the relay passed 16,000, which then said nothing of how
+ * far they go. TANDEM_BENCH_STEPS (a JSON array) replaces them for a partial run.
  */
 export const defaultSaturationSteps = [100, 200, 300, 400, 600, 800, 1000]
 
