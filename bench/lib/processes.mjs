@@ -83,13 +83,36 @@ export function loader({ nofile } = {}) {
   }
 }
 
+/**
+ * Sends `request` to a running server's gc-hook (servers/gc-hook.mjs) and resolves with the first
+ * reply `answer` makes something of (it returns undefined for any other message); rejects should
+ * the server exit first, so that a server that died never holds the benchmark up.
+ */
+function askServer(running, request, answer) {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      running.child.off("message", listen)
+      running.child.off("exit", exited)
+    }
+    const listen = (message) => {
+      const value = answer(message)
+      if (value === undefined) return
+      stop()
+      resolve(value)
+    }
+    const exited = (code) => {
+      stop()
+      reject(new Error(`the server exited (${code}) before answering ${request}`))
+    }
+    running.child.on("message", listen)
+    running.child.once("exit", exited)
+    running.child.send(request)
+  })
+}
+
 /** Collects garbage in a running server (servers/gc-hook.mjs), so that its memory is read from live objects. */
 export function collectGarbage(running) {
-  return new Promise((resolve) => {
-    const done = (message) => message === "bench:gc-done" && (running.child.off("message", done), resolve())
-    running.child.on("message", done)
-    running.child.send("bench:gc")
-  })
+  return askServer(running, "bench:gc", (message) => (message === "bench:gc-done" ? true : undefined))
 }
 
 /**
@@ -99,15 +122,7 @@ export function collectGarbage(running) {
  * update, 4% of the figure; getrusage sums the scheduler's own nanosecond count.
  */
 export function reportedCpuMs(running) {
-  return new Promise((resolve) => {
-    const reported = (message) => {
-      if (typeof message?.cpuUs !== "number") return
-      running.child.off("message", reported)
-      resolve(message.cpuUs / 1000)
-    }
-    running.child.on("message", reported)
-    running.child.send("bench:cpu")
-  })
+  return askServer(running, "bench:cpu", (message) => (typeof message?.cpuUs === "number" ? message.cpuUs / 1000 : undefined))
 }
 
 /** CPU time (user + system, milliseconds) from a /proc stat file, a process's or a thread's. */
