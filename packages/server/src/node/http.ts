@@ -15,7 +15,9 @@ export function rawPath(url: string | undefined): string {
 
 /** The token of a request: the `token` query parameter, else an `Authorization: Bearer` header. */
 export function requestToken(req: IncomingMessage): string | null {
-  const query = new URL(req.url ?? "/", "http://localhost").searchParams.get("token")
+  // Parsed only when there is a query: a URL costs about 10 µs, a tenth of a WebSocket's upgrade.
+  const url = req.url ?? "/"
+  const query = url.includes("?") ? new URL(url, "http://localhost").searchParams.get("token") : null
   if (query) return query
   const header = req.headers.authorization
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null

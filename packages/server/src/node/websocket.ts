@@ -217,6 +217,9 @@ export class WebSocketTransport {
     sync.authorizer.authorize({ doc, token: requestToken(req) }).then(
       (grant) => {
         if (socket.destroyed) return release()
+        // ws writes its 101 answer at once; held, it leaves in one write with the frames the
+        // connection sends in the same stretch of code (a loaded room's sync step 1).
+        this.frames.hold(socket)
         this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, doc, grant, release, protocol))
       },
       (error: unknown) => {

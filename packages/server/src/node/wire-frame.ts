@@ -55,13 +55,20 @@ export class FrameWriter {
     return this.lastFrame
   }
 
+  /**
+   * Holds what is written to `raw` until the end of this stretch of synchronous code, so that it
+   * leaves in one write: the frames of a commit, or a handshake's answer and the first frames.
+   */
+  hold(raw: Duplex): void {
+    if (raw.writableCorked !== 0) return
+    raw.cork()
+    this.corked.push(raw)
+    if (this.corked.length === 1) process.nextTick(this.uncorkAll)
+  }
+
   /** Writes `data` to `raw` as one frame, corking it until the end of this stretch of code. */
   write(raw: Duplex, data: Uint8Array, text: boolean): void {
-    if (raw.writableCorked === 0) {
-      raw.cork()
-      this.corked.push(raw)
-      if (this.corked.length === 1) process.nextTick(this.uncorkAll)
-    }
+    this.hold(raw)
     if (data.byteLength < copyLimit) raw.write(this.frame(data, text))
     else {
       raw.write(frameHeader(data.byteLength, text, 0))
