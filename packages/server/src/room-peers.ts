@@ -1,4 +1,4 @@
-import { encodeSyncStep1, encodeSyncStep2, type Message, type UpdateSummary } from "@tandem/protocol"
+import { encodeSyncStep1, encodeSyncStep2, encodeUpdate, type Message, type UpdateSummary } from "@tandem/protocol"
 import type { Connection } from "./connection.js"
 import { isEmptyStateVector, type LazyDoc } from "./lazy-doc.js"
 import type { Presence } from "./presence.js"
@@ -21,8 +21,8 @@ export interface RoomPeersOptions {
 /**
  * The connections on a room and the y-websocket protocol with them: the sync handshake,
  * acknowledgements and awareness. Updates they send go to the room's write path; what the room
- * accepted comes back to the subscribed ones through {@link RoomPeers.recipients} and
- * {@link RoomPeers.broadcast}.
+ * accepted comes back to the subscribed ones through {@link RoomPeers.relayWhenStored} and
+ * {@link RoomPeers.relayStored}.
  */
 export class RoomPeers {
   private readonly connections: Set<Connection>
@@ -128,17 +128,32 @@ export class RoomPeers {
   }
 
   /**
-   * The subscribers as of now: those an update accepted now must reach. The state a subscriber
-   * was sent lacks that update; a later subscriber's state will hold it.
+   * What relays an update the room accepted now, once it is stored: a function that sends it to
+   * every subscriber as of now but `origin`. The state a subscriber was sent lacks that update;
+   * a later subscriber's state will hold it.
    */
-  recipients(): Connection[] {
-    return [...this.subscribers]
+  relayWhenStored(update: Uint8Array, origin: unknown): () => void {
+    // Encoded once; the same bytes go to every peer but the one it came from.
+    const frame = encodeUpdate(update)
+    const recipients = [...this.subscribers]
+    const traffic = this.options.traffic
+    return () => {
+      let sent = 0
+      for (const connection of recipients) {
+        if (connection === origin || connection.closed) continue
+        connection.send(frame)
+        sent++
+      }
+      // Counted once per commit, not per send: the relay loop is the hot path.
+      traffic.deliveries += sent
+    }
   }
 
-  /** Sends `frame` to every subscriber; returns how many that was. */
-  broadcast(frame: Uint8Array): number {
+  /** Sends an update that is stored already (another instance's) to every subscriber. */
+  relayStored(update: Uint8Array): void {
+    const frame = encodeUpdate(update)
     for (const connection of this.subscribers) connection.send(frame)
-    return this.subscribers.size
+    this.options.traffic.deliveries += this.subscribers.size
   }
 
   /** The document changed: the handshake frames kept for joins no longer describe it. */

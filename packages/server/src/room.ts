@@ -1,4 +1,4 @@
-import { CloseCode, ProtocolError, encodePermissionDenied, encodeUpdate, type Message, type UpdateSummary } from "@tandem/protocol"
+import { CloseCode, ProtocolError, encodePermissionDenied, type Message, type UpdateSummary } from "@tandem/protocol"
 import type * as awarenessProtocol from "y-protocols/awareness"
 import * as Y from "yjs"
 import { Connection, type JoinedRoom } from "./connection.js"
@@ -145,7 +145,7 @@ export class Room implements JoinedRoom {
     this.assertLive()
     /** Client ids the connection writes new content under that nobody owns yet. */
     let unowned: number[] | null = null
-    if (isConnection(source)) {
+    if (source instanceof Connection) {
       if (source.access === "read") {
         // A read-only client's handshake sends what it has; only news is refused. The connection
         // stays open for reading.
@@ -170,7 +170,7 @@ export class Room implements JoinedRoom {
     // A live connection that wrote new content under a client id owns that id from now on,
     // whether or not it ever set awareness: a stock client whose awareness state is still the
     // default would otherwise be open to impersonation.
-    if (unowned && isConnection(source)) {
+    if (unowned && source instanceof Connection) {
       for (const client of unowned) this.presence.claim(client, source)
     }
     return "applied"
@@ -280,19 +280,7 @@ export class Room implements JoinedRoom {
   private readonly accepted = (update: Uint8Array, origin: unknown): void => {
     this.bytes += update.byteLength
     this.peers.changed()
-    // Encoded once; the same bytes go to every peer but the one it came from.
-    const frame = encodeUpdate(update)
-    const recipients = this.peers.recipients()
-    this.log.append(update, () => {
-      let sent = 0
-      for (const connection of recipients) {
-        if (connection === origin || connection.closed) continue
-        connection.send(frame)
-        sent++
-      }
-      // Counted once per commit callback, not per send: the relay loop is the hot path.
-      this.options.traffic.deliveries += sent
-    })
+    this.log.append(update, this.peers.relayWhenStored(update, origin))
     this.text.queued()
     // Read once per change, here; the version history reads it from the room.
     this.changedAt = this.options.now()
@@ -303,12 +291,7 @@ export class Room implements JoinedRoom {
   private readonly relayStored = (update: Uint8Array): void => {
     this.bytes += update.byteLength
     this.peers.changed()
-    this.options.traffic.deliveries += this.peers.broadcast(encodeUpdate(update))
+    this.peers.relayStored(update)
     this.text.queued()
   }
-}
-
-/** Whether a write's source (or a Yjs origin) is a connected peer rather than the server. */
-function isConnection(source: unknown): source is Connection {
-  return source instanceof Connection
 }

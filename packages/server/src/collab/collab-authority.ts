@@ -5,8 +5,6 @@ import {
   ProtocolError,
   encodeAwarenessEntries,
   encodeCollabServerMessage,
-  encodeCursor,
-  type AwarenessCursor,
   type CollabPeer,
   type CollabServerMessage,
   type CollabSelection,
@@ -18,7 +16,7 @@ import type { Room } from "../room.js"
 import type { ServerWrite } from "../room-types.js"
 import type { CollabClient } from "./collab-client.js"
 import { CollabLog, logEntry, type CollabLogEntry } from "./collab-log.js"
-import { peerOf } from "./collab-presence.js"
+import { cursorAt, shownPeer } from "./collab-presence.js"
 import { markRemoteChange } from "./search-markers.js"
 import { changesOfEvent } from "./text-events.js"
 import { applyChanges, changesOfDelta, changesOfDiff, estimatedBytes, indexedText, splitsPair, splitsSurrogates, textOf } from "./text-changes.js"
@@ -183,15 +181,7 @@ export class CollabAuthority {
    */
   presence(client: CollabClient, version: number, user: CollabUser, selection: CollabSelection | null): void {
     if (!client.greeted) return
-    let cursor: AwarenessCursor | null = null
-    if (selection && version >= this.log.base && version <= this.log.head) {
-      const later = this.log.range(version, this.log.head)
-      const length = this.log.lengthAt(version, this.head.length)
-      // Past text inserted right at the caret, as the relative position made from it will move.
-      const forward = (pos: number) => later.reduce((at, entry) => entry.changes.mapPos(at, 1), Math.min(pos, length))
-      // The layout y-codemirror.next publishes and reads: every field present, nulls kept.
-      cursor = encodeCursor({ anchor: this.room.text.relativePosition(forward(selection.anchor)), head: this.room.text.relativePosition(forward(selection.head)) })
-    }
+    const cursor = cursorAt(this.log, version, this.head.length, selection, this.room.text)
     // The fields Yjs editors read: `user` and `cursor`.
     const state = { user, cursor }
     const entry = { clientId: client.awarenessId, clock: client.nextClock(), state, bytes: Buffer.byteLength(JSON.stringify(state)) }
@@ -301,17 +291,8 @@ export class CollabAuthority {
     for (const client of this.clients) client.send(frame)
   }
 
-  /**
-   * Someone's presence for collab clients, with the selection at the shown version: positions in
-   * the Y.Text are at `log.head`, and are taken back over changes not stored yet (there are
-   * rarely any).
-   */
+  /** Someone's presence for collab clients, with the selection at the shown version. */
   private peer(id: number, state: unknown): CollabPeer | null {
-    const unshown = this.log.range(this.visible, this.log.head).reverse()
-    return peerOf(id, state, (position) => {
-      const index = this.room.text.indexOf(position)
-      if (index === null || index > this.head.length) return null
-      return unshown.reduce((at, entry) => entry.changes.invertedDesc.mapPos(at, -1), index)
-    })
+    return shownPeer(id, state, this.log, this.visible, this.head.length, this.room.text)
   }
 }

@@ -1,5 +1,7 @@
-import { decodeCursor, joinedAtOf, type CollabPeer, type CollabSelection, type CollabUser } from "@tandem/protocol"
+import { decodeCursor, encodeCursor, joinedAtOf, type AwarenessCursor, type CollabPeer, type CollabSelection, type CollabUser } from "@tandem/protocol"
 import type * as Y from "yjs"
+import type { RoomText } from "../room-text.js"
+import type { CollabLog } from "./collab-log.js"
 
 /** Longest name passed on, in characters; editors show no more. */
 const maxNameLength = 64
@@ -10,7 +12,7 @@ const maxNameLength = 64
  * cursor is read in every layout Yjs editors publish (`decodeCursor`). A state with neither a
  * user nor a cursor is nobody to show: `null`.
  */
-export function peerOf(id: number, state: unknown, index: (position: Y.RelativePosition) => number | null): CollabPeer | null {
+function peerOf(id: number, state: unknown, index: (position: Y.RelativePosition) => number | null): CollabPeer | null {
   if (typeof state !== "object" || state === null) return null
   const { user, cursor } = state as { user?: unknown; cursor?: unknown }
   const shown = userOf(user)
@@ -23,6 +25,35 @@ export function peerOf(id: number, state: unknown, index: (position: Y.RelativeP
   }
   if (!shown && !selection) return null
   return { id, user: shown, selection }
+}
+
+/**
+ * A collab client's selection at `version` as Yjs editors publish a cursor: relative positions
+ * in the Y.Text (`text`, at `log.head`, `headLength` long), past the changes since `version`.
+ * `null` without a selection, or when `version` is not in the log.
+ */
+export function cursorAt(log: CollabLog, version: number, headLength: number, selection: CollabSelection | null, text: RoomText): AwarenessCursor | null {
+  if (!selection || version < log.base || version > log.head) return null
+  const later = log.range(version, log.head)
+  const length = log.lengthAt(version, headLength)
+  // Past text inserted right at the caret, as the relative position made from it will move.
+  const forward = (pos: number) => later.reduce((at, entry) => entry.changes.mapPos(at, 1), Math.min(pos, length))
+  // The layout y-codemirror.next publishes and reads: every field present, nulls kept.
+  return encodeCursor({ anchor: text.relativePosition(forward(selection.anchor)), head: text.relativePosition(forward(selection.head)) })
+}
+
+/**
+ * Someone's presence for collab clients, with the selection at version `visible`: positions in
+ * the Y.Text are at `log.head` (the text `headLength` long), and are taken back over the
+ * changes not shown yet (there are rarely any).
+ */
+export function shownPeer(id: number, state: unknown, log: CollabLog, visible: number, headLength: number, text: RoomText): CollabPeer | null {
+  const unshown = log.range(visible, log.head).reverse()
+  return peerOf(id, state, (position) => {
+    const index = text.indexOf(position)
+    if (index === null || index > headLength) return null
+    return unshown.reduce((at, entry) => entry.changes.invertedDesc.mapPos(at, -1), index)
+  })
 }
 
 function userOf(user: unknown): CollabUser | null {
