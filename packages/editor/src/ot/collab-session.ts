@@ -11,7 +11,7 @@ import {
   type CollabUser,
 } from "@tandem/protocol"
 import { CollabSocket } from "./collab-socket.js"
-import { remotePeers, setRemotePeers, type RemotePeer } from "./presence.js"
+import { remotePeers, setRemotePeers, shownPeers, syncedPosition } from "./presence.js"
 import { diffChanges, lineSeparator, rebaseOnto, textOf } from "./rebase.js"
 
 /** Where a session's editor state lives: an EditorView, or a plain holder in tests and workers. */
@@ -236,17 +236,7 @@ export class CollabSession {
     for (const peer of peers) this.peers.set(peer.id, peer)
     const state = this.host.state
     const synced = version === getSyncedVersion(state)
-    const pending = sendableUpdates(state)
-    // Selections come at the synced version; local changes not yet confirmed come after it.
-    const local = (pos: number) => pending.reduce((at, update) => update.changes.mapPos(at, 1), Math.min(pos, this.base.length))
-    const shown: RemotePeer[] = peers
-      .filter((peer) => peer.id !== this.you)
-      .map((peer) => ({
-        id: peer.id,
-        name: peer.user?.name ?? "",
-        color: peer.user?.color ?? "",
-        selection: synced && peer.selection ? { anchor: local(peer.selection.anchor), head: local(peer.selection.head) } : null,
-      }))
+    const shown = shownPeers(peers, this.you, sendableUpdates(state), this.base.length, synced)
     this.host.dispatch(state.update({ effects: setRemotePeers.of({ peers: shown, removed }) }))
   }
 
@@ -271,15 +261,14 @@ export class CollabSession {
   private sendPresence(): void {
     if (!this.greeted) return
     const state = this.host.state
+    // The selection is taken back over the local changes not confirmed yet, to the version the server knows.
     const pending = sendableUpdates(state)
-    // Back over the unconfirmed local changes, to the version the server knows.
-    const synced = (pos: number) => pending.reduceRight((at, update) => update.changes.invertedDesc.mapPos(at, -1), pos)
     const { anchor, head } = state.selection.main
     const message: CollabClientMessage = {
       type: "presence",
       version: getSyncedVersion(state),
       user: this.user,
-      selection: this.sharing ? { anchor: synced(anchor), head: synced(head) } : null,
+      selection: this.sharing ? { anchor: syncedPosition(pending, anchor), head: syncedPosition(pending, head) } : null,
     }
     const text = encodeCollabClientMessage(message)
     if (text === this.lastPresence) return

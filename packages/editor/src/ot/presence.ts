@@ -1,4 +1,6 @@
+import type { Update } from "@codemirror/collab"
 import { StateEffect, StateField, type ChangeDesc } from "@codemirror/state"
+import type { CollabPeer } from "@tandem/protocol"
 
 /** Someone else on the document as an OT editor shows them: their caret and selection in this editor's document. */
 export interface RemotePeer {
@@ -45,3 +47,26 @@ export const remotePeers = StateField.define<ReadonlyMap<number, RemotePeer>>({
     return next
   },
 })
+
+/**
+ * Others' presence as this editor shows it (everyone but `you`). The server sends selections at
+ * the version this editor is synced to, in a document `baseLength` long: they are moved past
+ * the local changes it has not confirmed yet (`pending`). Presence of another version
+ * (`synced` false) comes without selections.
+ */
+export function shownPeers(peers: readonly CollabPeer[], you: number | null, pending: readonly Update[], baseLength: number, synced: boolean): RemotePeer[] {
+  const local = (pos: number) => pending.reduce((at, update) => update.changes.mapPos(at, 1), Math.min(pos, baseLength))
+  return peers
+    .filter((peer) => peer.id !== you)
+    .map((peer) => ({
+      id: peer.id,
+      name: peer.user?.name ?? "",
+      color: peer.user?.color ?? "",
+      selection: synced && peer.selection ? { anchor: local(peer.selection.anchor), head: local(peer.selection.head) } : null,
+    }))
+}
+
+/** A position in this editor's document, taken back over the local changes not confirmed yet (`pending`). */
+export function syncedPosition(pending: readonly Update[], pos: number): number {
+  return pending.reduceRight((at, update) => update.changes.invertedDesc.mapPos(at, -1), pos)
+}
