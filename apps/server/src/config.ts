@@ -21,7 +21,7 @@ export interface AppConfig {
   readonly auth: AuthConfig
   readonly allowedOrigins: readonly string[] | null
   readonly limits: Limits
-  /** Fold a document's update log into a snapshot once it holds this many updates. */
+  /** Fold a document's update log into a snapshot once it holds this many updates (more for a large document). */
   readonly compactAfterUpdates: number
   /** Every automatic version younger than this is kept (milliseconds). */
   readonly versionsKeepAllMs: number

@@ -83,6 +83,7 @@ export class RoomLoader {
       doc: name,
       head: stored?.head ?? 0,
       logLength: stored?.updates.length ?? 0,
+      snapshotBytes: stored?.snapshot?.byteLength ?? 0,
       compactAfterUpdates: this.options.compactAfterUpdates,
       compactAfterBytes: this.options.compactAfterBytes,
       retryDelayMs: this.options.retryDelayMs,

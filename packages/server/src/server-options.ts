@@ -48,7 +48,10 @@ export interface SyncServerOptions {
   readonly limits?: Partial<Limits>
   /** Each room compacts at between 0.75 and 1.25 times these, so rooms do not compact together. */
   readonly compaction?: {
-    /** Fold the update log into a snapshot once it holds this many updates. Default 1,000. */
+    /**
+     * Fold the update log into a snapshot once it holds this many updates, or one for every 192
+     * bytes of the last snapshot if that is more. Default 1,000.
+     */
     readonly afterUpdates?: number
     /** ... or this many bytes. Default 1 MiB. */
     readonly afterBytes?: number

@@ -11,7 +11,12 @@ export interface UpdateLogOptions {
   readonly head: number
   /** Updates in the stored log after the snapshot, from the load. */
   readonly logLength: number
-  /** Compact once the log holds this many updates. */
+  /** Bytes of the stored snapshot, from the load (0 when there is none). */
+  readonly snapshotBytes: number
+  /**
+   * Compact once the log holds this many updates; for a large document, once it holds one for
+   * every {@link snapshotBytesPerUpdate} bytes of the last snapshot, if that is more.
+   */
   readonly compactAfterUpdates: number
   /** Compact once the log holds this many bytes. */
   readonly compactAfterBytes: number
@@ -42,6 +47,15 @@ export interface UpdateLogOptions {
   readonly readSnapshot?: () => Promise<{ readonly snapshot: Uint8Array; readonly upTo: number } | null>
 }
 
+/**
+ * A compaction encodes and writes the whole document: about 30 µs for each KB of it. Replaying
+ * a logged update at a load costs a few µs. Folding a log of a fixed length would make each
+ * update of a large document pay more and more (a 1 MB document, 30 µs an update at 1,000); a
+ * log of one update for every this many bytes of the snapshot caps that at about 6 µs, and its
+ * replay adds at most about half the time decoding the snapshot takes to a load.
+ */
+export const snapshotBytesPerUpdate = 192
+
 interface Batch {
   /** Updates to store, each with what runs once it is stored; or a callback alone. Kept in order. */
   readonly entries: Array<{ readonly update: Uint8Array | null; readonly done: () => void }>
@@ -57,6 +71,8 @@ export class UpdateLog {
   private head: number
   private logLength: number
   private logBytes = 0
+  /** Bytes of the last snapshot: from the load, then from each compaction. */
+  private snapshotBytes: number
   /** Updates appended and not yet committed, for monitoring. */
   private waiting = 0
   private next: Batch | null = null
@@ -74,6 +90,7 @@ export class UpdateLog {
   constructor(private readonly options: UpdateLogOptions) {
     this.head = options.head
     this.logLength = options.logLength
+    this.snapshotBytes = options.snapshotBytes
   }
 
   /** Updates appended and not yet committed: waiting for their turn, or in the write under way. */
@@ -151,8 +168,7 @@ export class UpdateLog {
       }
       // A callback added by afterStored while the write was in flight joins the end of inFlight.
       for (const fn of this.inFlight.splice(0)) fn()
-      const due = this.logLength >= this.options.compactAfterUpdates * this.spread || this.logBytes >= this.options.compactAfterBytes * this.spread
-      if (this.compacting && due) {
+      if (this.compacting && this.compactionDue()) {
         // Not in this stretch of code: the relays of the batch just stored are corked until its
         // end, and folding the document can hold the event loop for milliseconds (8 ms for a
         // process's first fold, its code not yet optimized). They leave first.
@@ -185,6 +201,12 @@ export class UpdateLog {
     }
   }
 
+  private compactionDue(): boolean {
+    const { compactAfterUpdates, compactAfterBytes } = this.options
+    const updates = Math.max(compactAfterUpdates, this.snapshotBytes / snapshotBytesPerUpdate)
+    return this.logLength >= updates * this.spread || this.logBytes >= compactAfterBytes * this.spread
+  }
+
   private async compact(): Promise<void> {
     const { store, doc } = this.options
     try {
@@ -194,6 +216,7 @@ export class UpdateLog {
       this.spread = drawSpread()
       this.logLength = 0
       this.logBytes = 0
+      this.snapshotBytes = folded.snapshot.byteLength
       this.options.onCompacted(folded.upTo, folded.snapshot.byteLength)
     } catch (cause) {
       // The log is intact, so nothing is lost; the next batch tries again.

@@ -178,6 +178,48 @@ describe("persistence", () => {
     expect(doc.getText("content").toString()).toBe("")
   })
 
+  it("lets the log of a large document grow with its size before folding it", async () => {
+    // About 40 KB, stored compacted, as a server that stopped leaves it.
+    const store = createSqliteStore({ path: tempDb() })
+    const seed = new Y.Doc()
+    seed.getText("content").insert(0, "x".repeat(40_000))
+    const state = Y.encodeStateAsUpdate(seed)
+    await store.compact("large", state, await store.append("large", [state]))
+    const server = await startServer({ store, compaction: { afterUpdates: 10 } })
+    const folded: number[] = []
+    server.sync.events.on("compacted", ({ doc, head }) => {
+      if (doc === "large") folded.push(head)
+    })
+    const client = await connectRaw(server, "large")
+    const acked = async (count: number) => {
+      for (let n = 1; ; n++) {
+        const frames = await client.untilFrames(n)
+        if (decodeMessages(frames[n - 1]!).some((m) => m.type === "ack" && m.count >= count)) return
+      }
+    }
+    client.ws.send(encodeAckRequest())
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, state)
+    doc.on("update", (update: Uint8Array) => client.ws.send(encodeUpdate(update)))
+    const type = (count: number) => {
+      for (let i = 0; i < count; i++) doc.getText("content").insert(i, "a")
+    }
+    // One update for every 192 bytes of the snapshot: 40,060 / 192 = 208, drawn between 0.75
+    // and 1.25 times that (156 to 260). Ten updates would have been enough for a small document.
+    type(150)
+    await acked(150)
+    // Until every write, and the compaction it may start, is done.
+    await server.sync.rooms.idle()
+    expect(folded).toEqual([])
+    expect((await store.load("large"))!.updates).toHaveLength(150)
+    type(120)
+    await acked(270)
+    await server.sync.rooms.idle()
+    expect(folded).toHaveLength(1)
+    expect(folded[0]).toBeGreaterThanOrEqual(1 + 156)
+    expect(await storedText(store, "large")).toBe("a".repeat(270) + "x".repeat(40_000))
+  })
+
   it("unloads a room after its last client leaves, stores it and frees its memory", async () => {
     const store = countingStore(createMemoryStore())
     const server = await startServer({ store })
