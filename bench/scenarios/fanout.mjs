@@ -77,8 +77,8 @@ async function fanoutRun({ serverProcess, threads, mark }, server, shape, ratePe
     if (byThread?.length === 2) {
       const [before, after] = byThread
       const spent = Object.entries(after).map(([tid, ms]) => [tid, ms - (before[tid] ?? 0)])
-      const others = spent.filter(([tid, ms]) => tid !== String(running.child.pid) && ms > 0).map(([tid, ms]) => `${tid} ${ms}`)
-      console.error(`${server.name} ${shape.clients}: main thread ${after[running.child.pid] - before[running.child.pid]} ms, others (tid ms): ${others.join(", ") || "none"}`)
+      const others = spent.filter(([tid, ms]) => tid !== String(running.child.pid) && ms > 0).map(([tid, ms]) => `${tid} ${ms.toFixed(1)}`)
+      console.error(`${server.name} ${shape.clients}: main thread ${(after[running.child.pid] - before[running.child.pid]).toFixed(1)} ms, others (tid ms): ${others.join(", ") || "none"}`)
     }
     return result
   } finally {
