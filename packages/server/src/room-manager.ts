@@ -135,7 +135,8 @@ export class RoomManager {
     const room = entry.loaded
     entry.holders--
     if (entry.holders > 0) return
-    void room.log.idle().then(() => {
+    // Folded first, so the next load of the document reads one part.
+    void room.log.fold().then(() => {
       // Someone may have joined while the last writes were committing: then the room stays.
       if (entry.holders > 0 || this.entries.get(room.name) !== entry) return
       this.entries.delete(room.name)
@@ -194,6 +195,11 @@ export class RoomManager {
   /** Resolves once every loaded room has stored everything it holds. */
   async idle(): Promise<void> {
     await Promise.all((await this.loadedRooms()).map((room) => room.log.idle()))
+  }
+
+  /** Resolves once every loaded room has stored everything it holds and folded its log. */
+  async fold(): Promise<void> {
+    await Promise.all((await this.loadedRooms()).map((room) => room.log.fold()))
   }
 
   /** Loaded rooms, skipping those still loading. */

@@ -278,7 +278,8 @@ class Server implements SyncServer, ConnectionHandler {
     for (const connection of [...this.connections]) connection.close(CloseCode.GoingAway, "server shutting down")
     // Edits not yet in a version get one now rather than at a time the server will not see.
     await this.history?.flush()
-    await this.rooms.idle()
+    // Stored, and folded: a restarted server loads each document as one part.
+    await this.rooms.fold()
     this.rooms.stop()
     await this.webhooks?.close()
   }

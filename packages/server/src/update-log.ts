@@ -79,6 +79,8 @@ export class UpdateLog {
   private writing = false
   private idleWaiters: Array<() => void> = []
   private compacting = true
+  /** {@link UpdateLog.fold} was asked for: the drain folds the log once it is written. */
+  private foldWanted = false
   private readonly inFlight: Array<() => void> = []
   /**
    * Each compaction falls due somewhere between 0.75 and 1.25 times the thresholds, drawn again
@@ -148,6 +150,18 @@ export class UpdateLog {
     else fn()
   }
 
+  /**
+   * Folds whatever the log holds into a snapshot once everything appended is stored, in turn
+   * with the writes: for a room about to unload, or a server shutting down, so that the next
+   * load reads one part and answers its first joins from those bytes. Resolves once the log is
+   * idle; a fold that fails is reported and leaves the log as it is.
+   */
+  fold(): Promise<void> {
+    this.foldWanted = true
+    if (!this.writing) void this.drain()
+    return this.idle()
+  }
+
   /** Resolves when nothing is pending or being written. */
   idle(): Promise<void> {
     if (!this.next && !this.writing) return Promise.resolve()
@@ -157,18 +171,13 @@ export class UpdateLog {
   private async drain(): Promise<void> {
     if (this.writing) return
     this.writing = true
-    while (this.next) {
+    while (this.next || this.foldWanted) {
       const batch = this.next
       this.next = null
-      this.inFlight.push(...batch.entries.map((entry) => entry.done))
-      const updates = batch.entries.flatMap((entry) => (entry.update ? [entry.update] : []))
-      if (updates.length > 0) {
-        await this.write(updates)
-        this.options.onCommitted(this.head - updates.length + 1, updates)
-      }
-      // A callback added by afterStored while the write was in flight joins the end of inFlight.
-      for (const fn of this.inFlight.splice(0)) fn()
-      if (this.compacting && this.compactionDue()) {
+      if (batch) await this.storeBatch(batch)
+      const wanted = this.foldWanted && this.logLength > 0
+      this.foldWanted = false
+      if (this.compacting && (wanted || this.compactionDue())) {
         // Not in this stretch of code: the relays of the batch just stored are corked until its
         // end, and folding the document can hold the event loop for milliseconds (8 ms for a
         // process's first fold, its code not yet optimized). They leave first.
@@ -181,6 +190,18 @@ export class UpdateLog {
     }
     this.writing = false
     for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+
+  /** Stores a batch's updates, then runs its callbacks (and those added meanwhile) in order. */
+  private async storeBatch(batch: Batch): Promise<void> {
+    this.inFlight.push(...batch.entries.map((entry) => entry.done))
+    const updates = batch.entries.flatMap((entry) => (entry.update ? [entry.update] : []))
+    if (updates.length > 0) {
+      await this.write(updates)
+      this.options.onCommitted(this.head - updates.length + 1, updates)
+    }
+    // A callback added by afterStored while the write was in flight joins the end of inFlight.
+    for (const fn of this.inFlight.splice(0)) fn()
   }
 
   /** Writes `updates` in one transaction, retrying with backoff until it commits. */
@@ -210,7 +231,7 @@ export class UpdateLog {
   private async compact(): Promise<void> {
     const { store, doc } = this.options
     try {
-      const folded = await this.fold()
+      const folded = await this.snapshotToStore()
       if (!folded) return
       await store.compact(doc, folded.snapshot, folded.upTo)
       this.spread = drawSpread()
@@ -225,7 +246,7 @@ export class UpdateLog {
   }
 
   /** The snapshot to store and the sequence number it replaces the log up to. */
-  private async fold(): Promise<{ readonly snapshot: Uint8Array; readonly upTo: number } | null> {
+  private async snapshotToStore(): Promise<{ readonly snapshot: Uint8Array; readonly upTo: number } | null> {
     // Several instances: exactly what storage holds, read back and folded. The store keeps a
     // snapshot from replacing a newer one that another instance wrote meanwhile.
     if (this.options.readSnapshot) return this.options.readSnapshot()

@@ -178,6 +178,31 @@ describe("persistence", () => {
     expect(doc.getText("content").toString()).toBe("")
   })
 
+  it("folds the log when a room unloads and when the server stops, so the next load reads one part", async () => {
+    const store = createSqliteStore({ path: tempDb() })
+    const server = await startServer({ store })
+    const provider = connectProvider(server, "folded")
+    await synced(provider)
+    for (const word of ["one ", "two ", "three"]) provider.doc.getText("content").insert(provider.doc.getText("content").length, word)
+    await expect(get(server, "/api/docs/folded/text")).resolves.toMatchObject({ body: "one two three" })
+    provider.destroy()
+    await untilUnloaded(server)
+    const unloaded = (await store.load("folded"))!
+    expect(unloaded.updates).toEqual([])
+    expect(unloaded.snapshot).not.toBeNull()
+
+    // Written again, then the server stops with the room loaded.
+    const again = connectProvider(server, "folded")
+    await synced(again)
+    expect(again.doc.getText("content").toString()).toBe("one two three")
+    again.doc.getText("content").insert(0, "zero ")
+    await expect(get(server, "/api/docs/folded/text")).resolves.toMatchObject({ body: "zero one two three" })
+    await server.stop()
+    const stopped = (await store.load("folded"))!
+    expect(stopped.updates).toEqual([])
+    expect(await storedText(store, "folded")).toBe("zero one two three")
+  })
+
   it("lets the log of a large document grow with its size before folding it", async () => {
     // About 40 KB, stored compacted, as a server that stopped leaves it.
     const store = createSqliteStore({ path: tempDb() })
