@@ -205,9 +205,10 @@ export class Room implements JoinedRoom {
     this.bytes = snapshotBytes
   }
 
-  /** Refuses every later write: the document is being deleted. */
+  /** Refuses every later write, and folds the log no more: the document is being deleted. */
   retire(): void {
     this.gone = true
+    this.log.stopCompacting()
     this.cluster.retire()
   }
 

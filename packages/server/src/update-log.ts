@@ -182,7 +182,8 @@ export class UpdateLog {
         // end, and folding the document can hold the event loop for milliseconds (8 ms for a
         // process's first fold, its code not yet optimized). They leave first.
         await new Promise<void>((resolve) => setImmediate(resolve))
-        await this.compact()
+        // Unless stopped meanwhile: the room broke, or its document is being deleted.
+        if (this.compacting) await this.compact()
         // Asked for while the compaction ran, with nothing new to store: everything they wait
         // for is stored. Left in place they would wait for the next write, which may never come.
         for (const fn of this.inFlight.splice(0)) fn()

@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from "vitest"
 import * as Y from "yjs"
 import { CloseCode } from "@tandem/protocol"
 import { createSqliteStore } from "@tandem/storage-sqlite"
-import { call, connectProvider, connectRaw, startServer, storedText, synced, untilText } from "./helpers.js"
+import { call, connectProvider, connectRaw, startServer, storedText, storeWith, synced, untilText } from "./helpers.js"
 
 describe("documents API", () => {
   it("PUT with If-Match keeps the edits of two people typing elsewhere, and their cursors", async () => {
@@ -131,6 +131,47 @@ describe("documents API", () => {
     const second = await call<{ documents: Array<{ name: string }>; nextCursor: string | null }>(server, "GET", `/api/docs?prefix=team/&limit=2&cursor=${first.json.nextCursor}`)
     expect(second.json.documents.map((d) => d.name)).toEqual(["team/c"])
     expect(second.json.nextCursor).toBeNull()
+  })
+
+  it("DELETE folds nothing of the document it deletes, even when its last client leaves meanwhile", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-api-"))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const inner = createSqliteStore({ path: join(dir, "tandem.db") })
+    let deleteStarted!: () => void
+    const deleting = new Promise<void>((resolve) => (deleteStarted = resolve))
+    let finishDelete!: () => void
+    const held = new Promise<void>((resolve) => (finishDelete = resolve))
+    const server = await startServer({
+      // The delete waits until the test lets it go, as a slow database's would.
+      store: storeWith(inner, {
+        delete: async (name) => {
+          deleteStarted()
+          await held
+          return inner.delete(name)
+        },
+      }),
+    })
+    const folds: string[] = []
+    const failures: string[] = []
+    server.sync.events.on("compacted", ({ doc }) => folds.push(doc))
+    server.sync.events.on("save-failed", ({ doc }) => failures.push(doc))
+    const left = new Promise<void>((resolve) => server.sync.events.on("connection-closed", () => resolve()))
+    // Written, then loaded by a client, whose writes leave a log a fold would have work in.
+    expect((await call(server, "PUT", "/api/docs/gone/text", { body: "soon " })).status).toBeLessThan(300)
+    const raw = await connectRaw(server, "gone")
+    expect((await call(server, "PUT", "/api/docs/gone/text", { body: "soon deleted" })).status).toBeLessThan(300)
+    folds.length = 0
+    const deleted = call(server, "DELETE", "/api/docs/gone")
+    await deleting
+    // The client is gone and its room released while the store deletes.
+    expect((await raw.closed).code).toBe(CloseCode.Deleted)
+    await left
+    await server.sync.rooms.idle()
+    finishDelete()
+    expect((await deleted).status).toBe(204)
+    expect(folds).toEqual([])
+    expect(failures).toEqual([])
+    expect(await inner.load("gone")).toBeNull()
   })
 
   it("DELETE closes the document's connections with 4404 and the name starts again from empty", async () => {
