@@ -54,7 +54,7 @@ export interface UpdateLogOptions {
  * log of one update for every this many bytes of the snapshot caps that at about 6 µs, and its
  * replay adds at most about half the time decoding the snapshot takes to a load.
  */
-export const snapshotBytesPerUpdate = 192
+const snapshotBytesPerUpdate = 192
 
 interface Batch {
   /** Updates to store, each with what runs once it is stored; or a callback alone. Kept in order. */
