@@ -1,12 +1,13 @@
 import { collab, getSyncedVersion, receiveUpdates, sendableUpdates } from "@codemirror/collab"
 import { ChangeSet, EditorState } from "@codemirror/state"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, onTestFinished } from "vitest"
 import * as Y from "yjs"
 import { createJwtAuthorizer } from "@tandem/auth-jwt"
 import * as jose from "jose"
 import { CloseCode } from "@tandem/protocol"
+import { createMemoryStore } from "@tandem/storage-memory"
 import { changes, connectCollab, join } from "./collab-helpers.js"
-import { call, connectProvider, get, healthyRoom, startServer, storedText, synced, untilText, upgradeStatus } from "./helpers.js"
+import { call, connectProvider, get, healthyRoom, startServer, storeWith, storedText, synced, untilText, upgradeStatus } from "./helpers.js"
 
 const text = (provider: { doc: Y.Doc }) => provider.doc.getText("content")
 
@@ -98,6 +99,53 @@ describe("the collab endpoint", () => {
     const stranger = await connectCollab(server, "resume")
     stranger.send({ type: "hello", epoch: "another-instance", version: doc.version + 10 })
     expect(await stranger.next("doc")).toMatchObject({ doc: "abcdefghij", epoch: doc.epoch })
+  })
+
+  it("sends a client joining between two commits the stored text, not the text still being stored", async () => {
+    const inner = createMemoryStore()
+    // While `holding`, each commit waits for the test to let it go, as a slow database's would.
+    let holding = false
+    const held: Array<() => void> = []
+    let onHeld = () => {}
+    const store = storeWith(inner, {
+      appendMany: async (batches) => {
+        if (holding) {
+          await new Promise<void>((resolve) => {
+            held.push(resolve)
+            onHeld()
+          })
+        }
+        return inner.appendMany!(batches)
+      },
+    })
+    const nextHeld = () => new Promise<void>((resolve) => (onHeld = resolve))
+    onTestFinished(() => {
+      holding = false
+      for (const release of held.splice(0)) release()
+    })
+    const server = await startServer({ store })
+    const a = await connectCollab(server, "between")
+    const start = await join(a)
+    holding = true
+    let heldOne = nextHeld()
+    a.send({ type: "push", version: start.version, updates: [{ clientID: "a", changes: changes({ from: 0, insert: "one" }, 0) }] })
+    await heldOne
+    // The second push is applied while the first is being stored: it waits for the next commit.
+    a.send({ type: "push", version: start.version + 1, updates: [{ clientID: "a", changes: changes({ from: 3, insert: "two" }, 3) }] })
+    // Presence is sent on at once, and after the push before it: once it is back, that push was applied.
+    a.send({ type: "presence", version: start.version + 2, user: { name: "a", color: "#30bced" }, selection: null })
+    await a.next("presence")
+    heldOne = nextHeld()
+    held.shift()!()
+    expect(await a.next("push-result")).toMatchObject({ status: "accepted", version: start.version + 1 })
+    await heldOne
+    const b = await connectCollab(server, "between")
+    expect(await join(b)).toMatchObject({ doc: "one", version: start.version + 1 })
+    held.shift()!()
+    holding = false
+    const rest = await b.next("updates")
+    expect(rest).toEqual({ type: "updates", version: start.version + 1, updates: [{ clientID: "a", changes: [3, [0, "two"]] }] })
+    expect(await storedText(server.store, "between")).toBe("onetwo")
   })
 
   it("keeps surrogate pairs, combining marks and CRLF where they are, both ways", async () => {

@@ -268,7 +268,9 @@ export class CollabAuthority {
     const entries = this.log.range(this.visible, upTo)
     const frame = encode({ type: "updates", version: this.visible, updates: entries.map((entry) => entry.json) })
     for (const client of this.clients) client.send(frame)
-    for (const entry of entries) this.shown = entry.changes.apply(this.shown)
+    // A Text never changes: shown up to the head, it is the head's, without applying the changes again.
+    if (upTo === this.log.head) this.shown = this.head
+    else for (const entry of entries) this.shown = entry.changes.apply(this.shown)
     this.visible = upTo
     while (this.answers.length > 0 && this.answers[0]!.version <= upTo) {
       const { client, version } = this.answers.shift()!
