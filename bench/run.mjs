@@ -15,7 +15,7 @@ import { packageVersion } from "./lib/processes.mjs"
 import { clusterSection, mixedSection, readmeWithTable, report, targetsOf } from "./lib/report.mjs"
 import { servers } from "./lib/servers.mjs"
 import { cluster } from "./scenarios/cluster.mjs"
-import { defaultFanoutMs, defaultSaturationSteps, defaultWarmUp, fanouts, saturations, shapes } from "./scenarios/fanout.mjs"
+import { defaultFanoutMs, defaultSaturationSteps, defaultWarmUp, fanouts, presenceShapes, saturations, shapes } from "./scenarios/fanout.mjs"
 import { capacity, idleMany } from "./scenarios/idle.mjs"
 import { defaultMixedMs, mixed } from "./scenarios/mixed.mjs"
 import { coldLoad, paperState, persistence } from "./scenarios/paper.mjs"
@@ -92,7 +92,8 @@ async function main() {
     for (const server of systems) results[server.name].saturation = figures[server.name]
   }
   // A partial run, for working on one figure: TANDEM_BENCH_ONLY=servers:scenarios, e.g.
-  // "tandem,relay:fan10,saturation". It prints its figures and writes nothing.
+  // "tandem,relay:fan10,saturation" (fan10p: rooms of 10 with presence, partial runs only). It
+  // prints its figures and writes nothing.
   // A value without a colon lists scenarios, for every server: "cluster" runs the several-instances
   // scenario alone, for all its systems (tandem-cluster, hocuspocus-redis and tandem); "mixed" the
   // mixed OT + Yjs rooms beside all-Yjs ones (Tandem only; TANDEM_BENCH_MIXED_MS sets a run's length).
@@ -104,7 +105,7 @@ async function main() {
     // The fan-outs first, their runs in rounds among the chosen systems, as in a full run.
     await inRoundsInto(
       chosen,
-      shapes.filter((s) => scenarios.includes(s.key)),
+      [...shapes, ...presenceShapes].filter((s) => scenarios.includes(s.key)),
       scenarios.includes("saturation"),
     )
     for (const server of chosen) {

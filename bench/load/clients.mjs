@@ -27,6 +27,17 @@ export function dialect(kind, doc) {
     step2: (u) => wrap((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 1), encoding.writeVarUint8Array(e, u))),
     update: (u) => wrap((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 2), encoding.writeVarUint8Array(e, u))),
     ackRequest: wrap((e) => (encoding.writeVarUint(e, 100), encoding.writeVarUint(e, 0))),
+    /** An awareness message with one client's state (y-protocols' encoding: count, then id, clock and JSON). */
+    awareness: (clientID, clock, state) =>
+      wrap((e) => {
+        const update = encoding.createEncoder()
+        encoding.writeVarUint(update, 1)
+        encoding.writeVarUint(update, clientID)
+        encoding.writeVarUint(update, clock)
+        encoding.writeVarString(update, JSON.stringify(state))
+        encoding.writeVarUint(e, 1)
+        encoding.writeVarUint8Array(e, encoding.toUint8Array(update))
+      }),
     /** Whether a frame is the answer to our sync step 1 (Hocuspocus may answer with its SyncReply tag 4). */
     isStep2: (frame) => {
       const { type, sub } = strip(frame)

@@ -80,7 +80,7 @@ export async function fanoutOpen(task) {
 export async function fanoutDrive({ durationMs, ratePerWriter }) {
   const { task, clients } = fan
   fan.writers ??= clients.filter((c) => c.writer).map((c) => {
-    const w = { ...c, sent: 0, total: 0, pending: [] }
+    const w = { ...c, sent: 0, total: 0, pending: [], clock: 0 }
     c.doc?.on("update", (u, origin) => origin !== "remote" && w.pending.push(u))
     return w
   })
@@ -115,6 +115,7 @@ export async function fanoutDrive({ durationMs, ratePerWriter }) {
             const text = w.doc.getText("content")
             text.insert(text.length, `t=${t};`)
             w.ws.send(w.d.update(w.pending.pop()))
+            if (task.presence) w.ws.send(w.d.awareness(w.doc.clientID, ++w.clock, cursorState(w, text)))
           }
           w.sent++
           w.total++
@@ -139,6 +140,12 @@ export async function fanoutDrive({ durationMs, ratePerWriter }) {
     expected,
     loadCpuMs: (usage.user + usage.system) / 1000,
   }
+}
+
+/** A writer's presence after an edit at the end of `text`: its user, and its cursor there, as y-codemirror.next publishes it. */
+function cursorState(w, text) {
+  const at = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, text.length))
+  return { user: { name: `writer ${w.doc.clientID}`, color: "#30bced", colorLight: "#30bced33" }, cursor: { anchor: at, head: at } }
 }
 
 export async function fanoutCheck() {

@@ -14,6 +14,14 @@ export const shapes = [
 ]
 
 /**
+ * Fan-outs for partial runs only (TANDEM_BENCH_ONLY=…:fan10p): rooms of 10 whose writers also
+ * publish their cursor with every edit, as an editor does (an awareness update with the user and
+ * a cursor of two relative positions, as y-codemirror.next sets it). Deliveries count edits; the
+ * CPU includes the presence. Not in the full run: another fan-out would take it past 15 minutes.
+ */
+export const presenceShapes = [{ key: "fan10p", title: "fan-out with presence, rooms of 10", rooms: 10, clients: 10, writers: 2, rate: 10, presence: true }]
+
+/**
  * Each fan-out drives its rooms at `rate` times its own rate for `ms` before it measures, so the
  * figures are of a warm server (its code optimized, its rooms loaded), as one in production is.
  * One second at the measured rate, as before issue #15, was not that: V8 was still optimizing
@@ -109,6 +117,7 @@ export async function measureFanout({ urls, collabUrls, dialect, cpuMs: serverCp
           collabUrls,
           otPerRoom: shape.ot ?? 0,
           otWritersPerRoom: shape.otWriters ?? 0,
+          presence: shape.presence ?? false,
         }),
       ),
     )
