@@ -35,12 +35,19 @@ export class RoomText {
    */
   watch(watcher: TextWatcher): () => void {
     if (this.watcher) throw new Error(`room "${this.name}" has a text watcher already`)
-    const text = this.doc().getText(contentKey)
+    const doc = this.doc()
+    const text = doc.getText(contentKey)
     const observer = (event: Y.YTextEvent, transaction: Y.Transaction) => watcher.changed(event, transaction.origin)
+    // Yjs emits this before it calls the text's observers, which first drop its search markers.
+    const before = (transaction: Y.Transaction) => {
+      if (!transaction.local && (transaction.changed as Map<unknown, unknown>).has(text)) watcher.beforeRemoteChange?.(text)
+    }
     text.observe(observer)
+    doc.on("beforeObserverCalls", before)
     this.watcher = watcher
     return () => {
       text.unobserve(observer)
+      doc.off("beforeObserverCalls", before)
       if (this.watcher === watcher) this.watcher = null
     }
   }
@@ -56,7 +63,7 @@ export class RoomText {
    * `Y.createRelativePositionFromTypeIndex` gives, which counts every item from the start of the
    * text. The end of the text is known at once, and elsewhere the count starts at the nearest of
    * the text's search markers when it has any (Yjs keeps them where the text was last edited
-   * here; see markRemoteChange).
+   * here, and the collab authority keeps them across remote changes; see restoreMarkers).
    */
   relativePosition(index: number): Y.RelativePosition {
     const text = this.doc().getText(contentKey)

@@ -52,6 +52,11 @@ export interface TextWatcher {
    */
   changed(event: Y.YTextEvent, origin: unknown): void
   /**
+   * A change another writer made (a peer's update, another instance's) is about to be reported
+   * to `changed`: Yjs still holds `text`'s search markers, which it drops before reporting it.
+   */
+  beforeRemoteChange?(text: Y.Text): void
+  /**
    * Every change reported so far is queued for storage (or was stored by another instance):
    * `room.log.afterStored` now runs once they are all stored.
    */

@@ -1,11 +1,11 @@
 import * as prng from "lib0/prng"
 import { describe, expect, it } from "vitest"
 import * as Y from "yjs"
-import { markRemoteChange } from "../src/collab/search-markers.js"
-import { indexedText } from "../src/collab/text-changes.js"
+import { changesOfDelta, indexedText } from "../src/collab/text-changes.js"
 import { changesOfEvent } from "../src/collab/text-events.js"
 import { RoomText } from "../src/room-text.js"
 import { contentKey } from "../src/room-types.js"
+import { keepMarkers } from "./markers.js"
 import { randomEdit } from "./random-edit.js"
 
 const seed = Number(process.env.TANDEM_SEED ?? 20261202)
@@ -61,10 +61,13 @@ describe("RoomText.relativePosition", () => {
     const server = new Y.Doc()
     const room = new RoomText("doc", () => server)
     const text = server.getText(contentKey)
-    // As the collab authority does: markers where a remote change was.
+    // As the collab authority does: markers kept across remote changes, and one where each was.
     let length = 0
+    const markers = keepMarkers(text)
     text.observe((event) => {
-      if (!event.transaction.local) changesOfEvent(event, length, (item, index) => markRemoteChange(text, item, index))
+      let found = null as { item: Y.Item; index: number } | null
+      const changes = changesOfEvent(event, length, (item, index) => (found = { item, index })) ?? changesOfDelta(event.delta, length)
+      if (changes) markers.restore(event, changes, found)
       length = text.length
     })
     const writer = new Y.Doc()

@@ -2,9 +2,9 @@ import type { ChangeSet, Text } from "@codemirror/state"
 import * as prng from "lib0/prng"
 import { describe, expect, it } from "vitest"
 import * as Y from "yjs"
-import { markRemoteChange } from "../src/collab/search-markers.js"
 import { changesOfDelta, indexedText, textOf } from "../src/collab/text-changes.js"
 import { changesOfEvent } from "../src/collab/text-events.js"
+import { keepMarkers } from "./markers.js"
 import { randomEdit } from "./random-edit.js"
 
 const seed = Number(process.env.TANDEM_SEED ?? 20261201)
@@ -29,14 +29,16 @@ describe("changesOfEvent", () => {
     let head: Text = textOf("")
     let events = 0
     let answered = 0
+    // As the collab authority does: the text's markers kept across remote changes, and one where the text changed.
+    const markers = keepMarkers(server.getText("content"))
     server.getText("content").observe((event) => {
       events++
       const length = head.length
-      // As the collab authority does: after a remote change, markers where the text changed.
-      const mark = event.transaction.local ? undefined : (item: Y.Item, index: number) => markRemoteChange(event.target, item, index)
-      const fast = changesOfEvent(event, length, mark)
+      let found = null as { item: Y.Item; index: number } | null
+      const fast = changesOfEvent(event, length, event.transaction.local ? undefined : (item, index) => (found = { item, index }))
       const slow = changesOfDelta(event.delta, length)!
       expect(slow, "the delta fits the text").not.toBeNull()
+      markers.restore(event, slow, found)
       if (fast) {
         answered++
         expect(fast.toJSON()).toEqual(slow.toJSON())
@@ -123,8 +125,11 @@ describe("changesOfEvent", () => {
     text.insert(0, "0123456789")
     Y.applyUpdate(writer, Y.encodeStateAsUpdate(server))
     let length = text.length
+    const markers = keepMarkers(text)
     text.observe((event) => {
-      if (!event.transaction.local) changesOfEvent(event, length, (item, index) => markRemoteChange(text, item, index))
+      let found = null as { item: Y.Item; index: number } | null
+      const changes = changesOfEvent(event, length, (item, index) => (found = { item, index })) ?? changesOfDelta(event.delta, length)
+      if (changes) markers.restore(event, changes, found)
       length = text.length
     })
     let expected = indexedText(text)

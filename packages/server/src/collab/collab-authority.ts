@@ -17,7 +17,7 @@ import type { ServerWrite } from "../room-types.js"
 import type { CollabClient } from "./collab-client.js"
 import { CollabLog, logEntry, type CollabLogEntry } from "./collab-log.js"
 import { cursorAt, shownPeer } from "./collab-presence.js"
-import { markRemoteChange } from "./search-markers.js"
+import { restoreMarkers, saveMarkers, type SavedMarkers } from "./search-markers.js"
 import { changesOfEvent } from "./text-events.js"
 import { applyChanges, changesOfDelta, changesOfDiff, estimatedBytes, indexedText, splitsPair, splitsSurrogates, textOf } from "./text-changes.js"
 
@@ -68,6 +68,8 @@ export class CollabAuthority {
   private readonly clients = new Set<CollabClient>()
   private readonly owners = new Map<string, CollabClient>()
   private pushing: Pushing | null = null
+  /** The text's search markers before the remote change being reported, to give back after it. */
+  private markers: SavedMarkers | null = null
   /** Accepted pushes, answered once the version after them is shown. */
   private readonly answers: Array<{ readonly client: CollabClient; readonly version: number }> = []
 
@@ -76,7 +78,7 @@ export class CollabAuthority {
     private readonly maxLogUpdates: number,
   ) {
     this.head = this.shown = textOf(room.text.toString())
-    room.text.watch({ changed: (event, origin) => this.changed(event, origin), queued: () => this.queued() })
+    room.text.watch({ changed: (event, origin) => this.changed(event, origin), queued: () => this.queued(), beforeRemoteChange: (text) => (this.markers = saveMarkers(text)) })
     room.awareness.on("change", this.onAwareness)
     this.whenStored(() => {
       this.ready = true
@@ -207,11 +209,16 @@ export class CollabAuthority {
       if (this.head.length !== ytext.length) this.restart(ytext)
       return
     }
-    // Read from the changed items where that is cheap; Yjs's delta walks the whole text. A remote
-    // change leaves the text no search markers: the next push would walk to its place from the start.
-    const mark = event.transaction.local ? undefined : (item: Y.Item, index: number) => markRemoteChange(ytext, item, index)
-    const changes = changesOfEvent(event, this.head.length, mark) ?? changesOfDelta(event.delta, this.head.length)
+    // Read from the changed items where that is cheap; Yjs's delta walks the whole text.
+    const remote = !event.transaction.local
+    let found = null as { item: Y.Item; index: number } | null
+    const changes = changesOfEvent(event, this.head.length, remote ? (item, index) => (found = { item, index }) : undefined) ?? changesOfDelta(event.delta, this.head.length)
+    const saved = this.markers
+    this.markers = null
     if (!changes) return this.restart(ytext)
+    // Yjs dropped the text's search markers: without them the next push would walk to its place
+    // from the start. Not from a change that does not fit the text (see restart).
+    if (remote && changes.newLength === ytext.length) restoreMarkers(ytext, saved, changes, found)
     this.head = changes.apply(this.head)
     this.log.append(logEntry(yjsClientID, changes))
     if (splitsSurrogates(changes, this.head)) this.reconcile(ytext)

@@ -29,7 +29,7 @@ interface Changed {
  * content the delta does not count, a length that does not match): the caller reads the delta.
  *
  * `found`, when given, hears of the last changed item in the text's order and where it starts
- * after the transaction (see markRemoteChange), when the change is read this way.
+ * after the transaction (see restoreMarkers), when the change is read this way.
  */
 export function changesOfEvent(event: Y.YTextEvent, length: number, found?: (item: Y.Item, index: number) => void): ChangeSet | undefined {
   const text = event.target
