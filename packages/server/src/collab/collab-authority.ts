@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { ChangeSet, type Text } from "@codemirror/state"
+import type { Text } from "@codemirror/state"
 import {
   CloseCode,
   ProtocolError,
@@ -16,10 +16,11 @@ import type { Room } from "../room.js"
 import type { ServerWrite } from "../room-types.js"
 import type { CollabClient } from "./collab-client.js"
 import { CollabLog, logEntry, type CollabLogEntry } from "./collab-log.js"
+import { readPush } from "./collab-push.js"
 import { cursorAt, shownPeer } from "./collab-presence.js"
 import { restoreMarkers, saveMarkers, type SavedMarkers } from "./search-markers.js"
 import { changesOfEvent } from "./text-events.js"
-import { applyChanges, changesOfDelta, changesOfDiff, estimatedBytes, indexedText, splitsPair, splitsSurrogates, textOf } from "./text-changes.js"
+import { applyChanges, changesOfDelta, changesOfDiff, indexedText, splitsSurrogates, textOf } from "./text-changes.js"
 
 /** The client id of every update that came from the Yjs side: peers, other instances, the API. */
 export const yjsClientID = "tandem:yjs"
@@ -132,23 +133,7 @@ export class CollabAuthority {
       client.send(encode({ type: "push-result", status: "stale", version: this.log.head }))
       return
     }
-    let after = this.head
-    let bytes = 0
-    let splits = false
-    const entries = updates.map((update) => {
-      let changes: ChangeSet
-      try {
-        changes = ChangeSet.fromJSON(update.changes)
-      } catch (cause) {
-        throw new ProtocolError("malformed", "changes do not decode", { cause })
-      }
-      if (changes.length !== after.length) throw new ProtocolError("malformed", "changes do not fit the document")
-      if (splitsPair(changes, after)) throw new ProtocolError("malformed", "changes split a surrogate pair")
-      after = changes.apply(after)
-      splits ||= splitsSurrogates(changes, after)
-      bytes += estimatedBytes(changes)
-      return logEntry(update.clientID, changes)
-    })
+    const { entries, after, bytes, splits } = readPush(this.head, updates)
     for (const { clientID } of updates) {
       this.owners.set(clientID, client)
       client.clientIDs.add(clientID)
