@@ -30,8 +30,9 @@ const keptMarkers = 8
  */
 export function saveMarkers(text: Y.Text): SavedMarkers {
   const markers = text._searchMarker ?? []
-  const copy = markers.map(({ p, index, timestamp }) => ({ p, index, timestamp }))
-  return copy.length <= keptMarkers ? copy : copy.sort((a, b) => b.timestamp - a.timestamp).slice(0, keptMarkers)
+  // The kept ones picked first, so only they are copied: Yjs may hold 80.
+  const kept = markers.length <= keptMarkers ? markers : [...markers].sort((a, b) => b.timestamp - a.timestamp).slice(0, keptMarkers)
+  return kept.map(({ p, index, timestamp }) => ({ p, index, timestamp }))
 }
 
 /**
